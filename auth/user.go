@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// legacyIssuer is the issuer of tokens minted by a legacy Mobile Services
+// backend; their audience names the identity provider.
+const legacyIssuer = "urn:microsoft:windows-azure:zumo"
+
+// User is a logged-in user: the user id the service assigned and the
+// authentication token sent as X-ZUMO-AUTH.
+//
+// A User is immutable and safe for concurrent use. Its token's claims are
+// read once, when the User is made (NewUser or UnmarshalJSON), never per
+// request. Printing a User with fmt or log/slog never shows its token.
+type User struct {
+	id     string
+	token  string
+	exp    time.Time // zero: unknown expiry
+	hasExp bool
+	prov   string
+}
+
+// NewUser returns the user with the given id and token. It never fails: a
+// token whose claims cannot be read (not a JWT, bad base64, no exp) gives a
+// user whose expiry is unknown, which is sent as is and left to the server to
+// judge. The signature is not verified; a client does not have the key.
+func NewUser(userID, token string) *User {
+	u := &User{id: userID, token: token}
+	c, err := ReadClaims(token)
+	if err == nil {
+		u.exp, u.hasExp = c.ExpiresAt, !c.ExpiresAt.IsZero()
+		u.prov = c.Provider
+	}
+	return u
+}
+
+// ID returns the user id, such as "sid:0123…" or "Facebook:1234".
+func (u *User) ID() string { return u.id }
+
+// Token returns the authentication token. Treat it as a secret: never log it.
+func (u *User) Token() string { return u.token }
+
+// ExpiresAt returns when the token expires, read from its exp claim, and
+// false when the expiry is unknown.
+func (u *User) ExpiresAt() (time.Time, bool) { return u.exp, u.hasExp }
+
+// ExpiredWithin reports whether the token expires at or before now+skew.
+// A token with an unknown expiry is never reported as expired.
+func (u *User) ExpiredWithin(now time.Time, skew time.Duration) bool {
+	return u.hasExp && !now.Add(skew).Before(u.exp)
+}
+
+// Provider returns the identity provider the token names (the idp claim, or
+// the audience of a legacy Mobile Services token), or "" when it names none.
+func (u *User) Provider() string { return u.prov }
+
+// String describes the user without its token.
+func (u *User) String() string {
+	if u == nil {
+		return "<nil user>"
+	}
+	if u.hasExp {
+		return fmt.Sprintf("user %q (token redacted, expires %s)", u.id, u.exp.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("user %q (token redacted)", u.id)
+}
+
+// GoString is String, so %#v does not show the token either.
+func (u *User) GoString() string { return u.String() }
+
+// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q)
+// prints String and never the token.
+func (u *User) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", u.String())
+		return
+	}
+	fmt.Fprint(f, u.String())
+}
+
+// LogValue implements slog.LogValuer: the id and expiry, never the token.
+func (u *User) LogValue() slog.Value {
+	if u == nil {
+		return slog.StringValue("<nil user>")
+	}
+	attrs := []slog.Attr{slog.String("id", u.id), slog.String("token", "REDACTED")}
+	if u.hasExp {
+		attrs = append(attrs, slog.Time("expires", u.exp))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// userJSON is the stored form of a user, the same names the login response uses.
+type userJSON struct {
+	UserID string `json:"userId"`
+	Token  string `json:"authenticationToken"`
+}
+
+// MarshalJSON writes {"userId":…,"authenticationToken":…}. The output holds
+// the token: it is for a user store, not for a log.
+func (u *User) MarshalJSON() ([]byte, error) {
+	return json.Marshal(userJSON{UserID: u.id, Token: u.token})
+}
+
+// ErrInvalidUser is returned (wrapped) when stored or received user data
+// has no token or no user id.
+var ErrInvalidUser = errors.New("auth: invalid user: no user id or no token")
+
+// UnmarshalJSON reads the form MarshalJSON writes. It fails with an error
+// wrapping ErrInvalidUser when the user id or the token is missing or empty.
+func (u *User) UnmarshalJSON(b []byte) error {
+	var j userJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("auth: decoding user: %w", err)
+	}
+	if j.UserID == "" || j.Token == "" {
+		return ErrInvalidUser
+	}
+	*u = *NewUser(j.UserID, j.Token)
+	return nil
+}
+
+// Claims are the facts zumo reads from a token.
+type Claims struct {
+	// ExpiresAt is the exp claim; zero when the token has none.
+	ExpiresAt time.Time
+	// Subject is the sub (or legacy uid) claim.
+	Subject string
+	// Provider is the idp claim, or the audience of a legacy token.
+	Provider string
+}
+
+// ErrMalformedToken is returned (wrapped) by ReadClaims when a token is not
+// a JWT whose claims can be read.
+var ErrMalformedToken = errors.New("auth: malformed token")
+
+// ReadClaims reads a token's claims without verifying its signature. It
+// fails with an error wrapping ErrMalformedToken when the token is not three
+// base64url parts with a JSON object in the middle, or when exp is not a
+// number. The error never contains the token.
+func ReadClaims(token string) (Claims, error) {
+	var mc jwt.MapClaims
+	p := jwt.NewParser(jwt.WithoutClaimsValidation())
+	if _, _, err := p.ParseUnverified(token, &mc); err != nil {
+		return Claims{}, fmt.Errorf("%w: %s", ErrMalformedToken, reason(err))
+	}
+	var c Claims
+	exp, err := mc.GetExpirationTime()
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: exp is not a number", ErrMalformedToken)
+	}
+	if exp != nil {
+		c.ExpiresAt = exp.Time.UTC()
+	}
+	c.Subject, _ = mc["sub"].(string)
+	if c.Subject == "" {
+		c.Subject, _ = mc["uid"].(string)
+	}
+	if idp, ok := mc["idp"].(string); ok && idp != "" {
+		c.Provider = idp
+	} else if iss, _ := mc["iss"].(string); iss == legacyIssuer {
+		if aud, ok := mc["aud"].(string); ok && aud != legacyIssuer {
+			c.Provider = aud
+		}
+	}
+	return c, nil
+}
+
+// reason turns a jwt parse error into words that cannot contain the token.
+func reason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "not a JWT (want three base64url parts with JSON claims)"
+	default:
+		return "claims cannot be read"
+	}
+}
