@@ -1,0 +1,524 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zumo-go/zumo/internal/owned"
+)
+
+const headerAuth = "X-Zumo-Auth"
+
+// maxKept401 is how much of a 401 body is held in memory while the handler
+// logs in; the rest, if any, stays unread on the original connection.
+const maxKept401 = 1 << 20
+
+// state is the current user with its header value made once, so the hot
+// path neither parses nor allocates.
+type state struct {
+	user     *User
+	hdr      []string
+	rejected atomic.Bool // the server answered 401 to this token
+}
+
+func newState(u *User) *state { return &state{user: u, hdr: []string{u.Token()}} }
+
+// flight is one shared login (or store load, or refresh).
+type flight struct {
+	done chan struct{}
+	st   *state
+	err  error
+}
+
+// Stats counts what a Handler has done on its slow path.
+type Stats struct {
+	Logins     int64 // Authenticator calls that returned a user
+	Refreshes  int64 // refreshes that returned a user
+	StoreLoads int64 // users adopted from the store
+	Failures   int64 // logins or refreshes that failed
+	Resends    int64 // requests sent again after a 401
+}
+
+// Handler is the auth step of the handler chain (it implements
+// handler.Handler). For each request to the service's own origin it
+// attaches the current user's token. It loads the user from the store at
+// first use, replaces a token that is expired or about to expire before
+// sending, and after a 401 logs in once and resends with the body
+// replayed. Concurrent requests that need a login share one.
+//
+// A Handler is safe for concurrent use. Make one with NewHandler.
+type Handler struct {
+	svc          *Service
+	authn        Authenticator
+	store        Store
+	key          string
+	initial      *User
+	skew         time.Duration
+	now          func() time.Time
+	attempts     int
+	refresh      bool
+	onUser       func(*User)
+	insecure     bool
+	loginTimeout time.Duration
+	log          *slog.Logger
+
+	scheme, host, hostPort string // the service's origin, normalised
+	secure                 bool   // tokens may go to the origin
+
+	cur    atomic.Pointer[state]
+	loaded atomic.Bool // the store was consulted
+
+	mu       sync.Mutex
+	fl       *flight
+	rejected string // last token the server rejected (never adopted from the store again)
+
+	logins, refreshes, storeLoads, failures, resends atomic.Int64
+}
+
+// NewHandler returns the auth handler for svc's backend. It sends nothing.
+func NewHandler(svc *Service, opts ...Option) *Handler {
+	h := &Handler{svc: svc, skew: DefaultSkew, now: time.Now, attempts: 1, refresh: true,
+		loginTimeout: DefaultLoginTimeout}
+	for _, o := range opts {
+		if o != nil {
+			o(h)
+		}
+	}
+	if svc.Legacy {
+		h.refresh = false
+	}
+	if h.insecure {
+		svc.AllowInsecureHTTP = true
+	}
+	u := svc.AppURL
+	h.scheme = strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[h.scheme]
+	}
+	h.host, h.hostPort = host, joinHostPort(host, port)
+	h.secure = h.scheme == "https" || h.insecure || isLoopback(host)
+	if h.initial != nil {
+		h.cur.Store(newState(h.initial))
+		h.loaded.Store(true)
+	}
+	return h
+}
+
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+// ownOrigin reports whether u has the service's scheme, host and port.
+func (h *Handler) ownOrigin(scheme, host string) bool {
+	if !strings.EqualFold(scheme, h.scheme) {
+		return false
+	}
+	if strings.EqualFold(host, h.hostPort) {
+		return true
+	}
+	// host without a port means the scheme's default port.
+	return strings.EqualFold(host, h.host) && (h.hostPort == joinHostPort(h.host, defaultPort(h.scheme)))
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// User returns the current user, or nil when there is none yet.
+func (h *Handler) User() *User {
+	if st := h.cur.Load(); st != nil {
+		return st.user
+	}
+	return nil
+}
+
+// Stats returns counts of what the handler has done so far.
+func (h *Handler) Stats() Stats {
+	return Stats{Logins: h.logins.Load(), Refreshes: h.refreshes.Load(), StoreLoads: h.storeLoads.Load(),
+		Failures: h.failures.Load(), Resends: h.resends.Load()}
+}
+
+// usable reports whether st can be sent as it is.
+func (h *Handler) usable(st *state) bool {
+	return st != nil && !st.rejected.Load() && !st.user.ExpiredWithin(h.now(), h.skew)
+}
+
+// Handle implements handler.Handler.
+func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Response, error) {
+	isOwned := owned.Is(req.Header)
+	if !h.ownOrigin(req.URL.Scheme, req.URL.Host) || !h.secure {
+		// Never a token to another origin, or over plain http to a
+		// remote host: strip any the request carries.
+		if _, has := req.Header[headerAuth]; has {
+			if isOwned {
+				delete(req.Header, headerAuth)
+			} else {
+				req = req.Clone(req.Context())
+				req.Header.Del(headerAuth)
+			}
+		}
+		return next.RoundTrip(req)
+	}
+	ctx := req.Context()
+	st := h.cur.Load()
+	if !h.usable(st) {
+		nst, err := h.obtain(ctx, st, false)
+		if err != nil {
+			if st == nil || !h.loaded.Load() {
+				h.logf(ctx, "auth: no user for request", err)
+			}
+			// Send with what we have (maybe nothing): the server decides,
+			// and a 401 comes back to the caller with the reason.
+			if cerr := ctxErr(ctx); cerr != nil {
+				closeReqBody(req)
+				return nil, cerr
+			}
+		} else {
+			st = nst
+		}
+	}
+	if isOwned {
+		if st != nil {
+			req.Header[headerAuth] = st.hdr
+		} else {
+			delete(req.Header, headerAuth)
+		}
+	} else {
+		req = withToken(req, st)
+	}
+	resp, err := next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || h.attempts == 0 {
+		return resp, err
+	}
+	return h.handle401(req, next, st, resp)
+}
+
+// withToken returns a clone of req carrying st's token, or none.
+func withToken(req *http.Request, st *state) *http.Request {
+	r := req.Clone(req.Context())
+	if st != nil {
+		r.Header[headerAuth] = st.hdr
+	} else {
+		r.Header.Del(headerAuth)
+	}
+	return r
+}
+
+// handle401 logs in again (once for every request that got a 401 with the
+// same token) and resends req, up to h.attempts times.
+func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *state, resp *http.Response) (*http.Response, error) {
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		if attempt >= h.attempts {
+			return withCause(resp, ErrStillUnauthorized), nil
+		}
+		if sent != nil {
+			h.reject(sent)
+		}
+		replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+		if !replayable {
+			return withCause(resp, ErrBodyNotReplayable), nil
+		}
+		if h.authn == nil {
+			return withCause(resp, ErrNoAuthenticator), nil
+		}
+		// Keep the 401 intact while logging in, in case the login fails.
+		kept, err := keep(resp)
+		if err != nil {
+			return nil, err
+		}
+		nst, err := h.obtain(ctx, sent, true)
+		if err != nil {
+			return withCause(kept, err), nil
+		}
+		r := withToken(req, nst)
+		if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+			body, err := req.GetBody()
+			if err != nil {
+				return withCause(kept, fmt.Errorf("auth: replaying body: %w", err)), nil
+			}
+			r.Body = body
+		}
+		closeBody(kept)
+		h.resends.Add(1)
+		resp, err = next.RoundTrip(r)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
+		sent = nst
+	}
+}
+
+// reject marks st's token as refused by the server, so no request sends it
+// again and the store's copy of it is not adopted.
+func (h *Handler) reject(st *state) {
+	st.rejected.Store(true)
+	h.mu.Lock()
+	h.rejected = st.user.Token()
+	h.mu.Unlock()
+}
+
+// obtain returns a usable user, sharing one flight among all callers.
+// stale is the state the caller found unusable (or that got a 401 when
+// force is set). A caller returns when the flight ends or its own context is
+// done, whichever is first; the flight itself runs on.
+func (h *Handler) obtain(ctx context.Context, stale *state, force bool) (*state, error) {
+	h.mu.Lock()
+	if cur := h.cur.Load(); cur != stale && h.usable(cur) {
+		// Someone replaced the user meanwhile: use theirs.
+		h.mu.Unlock()
+		return cur, nil
+	}
+	f := h.fl
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		h.fl = f
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
+		go func() {
+			defer cancel()
+			st, err := h.run(fctx, stale, force)
+			h.mu.Lock()
+			if st != nil {
+				h.cur.Store(st)
+			}
+			f.st, f.err = st, err
+			h.fl = nil
+			h.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	h.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.st, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run is the body of a flight: adopt the store's user, or refresh, or log
+// in. It returns the new state (not yet installed) or an error.
+func (h *Handler) run(ctx context.Context, stale *state, force bool) (*state, error) {
+	h.mu.Lock()
+	rejected := h.rejected
+	h.mu.Unlock()
+	base := stale
+	if cur := h.cur.Load(); cur != nil && cur != stale {
+		base = cur
+	}
+	if base != nil && (base.rejected.Load() || base.user.Token() == rejected) {
+		base = nil
+	}
+
+	// 1. The store: at first use, or whenever another process may have
+	// logged in for us.
+	if h.store != nil {
+		su, err := h.store.Load(ctx, h.key)
+		h.loaded.Store(true)
+		switch {
+		case err == nil && su != nil && su.Token() != rejected && (stale == nil || su.Token() != stale.user.Token()):
+			if !su.ExpiredWithin(h.now(), h.skew) {
+				h.storeLoads.Add(1)
+				h.debug(ctx, "auth: using the stored user", su)
+				return newState(su), nil
+			}
+			if base == nil && !su.ExpiredWithin(h.now(), 0) {
+				base = newState(su) // still valid: a refresh candidate
+			}
+		case err != nil && !errors.Is(err, ErrNoUser):
+			h.logf(ctx, "auth: user store load failed; treating it as empty", err)
+		}
+	} else {
+		h.loaded.Store(true)
+	}
+
+	// 2. Refresh a token that has not expired yet (not after a 401: a
+	// rejected token cannot be refreshed).
+	if !force && h.refresh && base != nil && !base.user.ExpiredWithin(h.now(), 0) {
+		nu, err := h.svc.Refresh(ctx, base.user)
+		if err == nil {
+			h.refreshes.Add(1)
+			return h.adopt(ctx, nu), nil
+		}
+		h.logf(ctx, "auth: refresh failed; logging in instead", err)
+	}
+
+	// 3. Log in.
+	if h.authn == nil {
+		if base != nil {
+			return base, nil // within the skew but still valid: keep using it
+		}
+		if stale != nil && !force {
+			return nil, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
+		}
+		return nil, ErrNoAuthenticator
+	}
+	nu, err := h.authn.Authenticate(ctx, h.svc)
+	if err != nil {
+		h.failures.Add(1)
+		h.logf(ctx, "auth: login failed", err)
+		return nil, err
+	}
+	if nu == nil {
+		h.failures.Add(1)
+		return nil, fmt.Errorf("%w: authenticator returned no user", ErrInvalidLoginResponse)
+	}
+	h.logins.Add(1)
+	return h.adopt(ctx, nu), nil
+}
+
+// adopt saves a new user to the store and announces it.
+func (h *Handler) adopt(ctx context.Context, u *User) *state {
+	if h.store != nil {
+		if err := h.store.Save(ctx, h.key, u); err != nil {
+			h.logf(ctx, "auth: saving the user failed", err)
+		}
+	}
+	h.debug(ctx, "auth: new user", u)
+	if h.onUser != nil {
+		h.onUser(u)
+	}
+	return newState(u)
+}
+
+// Login logs in now with the configured Authenticator (sharing a flight
+// with any login under way), installs and saves the user, and returns it.
+// It returns ErrNoAuthenticator without one, or the login's error.
+func (h *Handler) Login(ctx context.Context) (*User, error) {
+	if h.authn == nil {
+		return nil, ErrNoAuthenticator
+	}
+	st, err := h.obtain(ctx, h.cur.Load(), true)
+	if err != nil {
+		return nil, err
+	}
+	return st.user, nil
+}
+
+// SetUser makes u the current user, saves it to the store and announces
+// it, as if the handler had logged it in. It returns the store's error,
+// if any; u is current either way.
+func (h *Handler) SetUser(ctx context.Context, u *User) error {
+	if u == nil {
+		return errors.New("auth: SetUser needs a user; use Logout to clear")
+	}
+	h.mu.Lock()
+	h.cur.Store(newState(u))
+	h.loaded.Store(true)
+	h.mu.Unlock()
+	var err error
+	if h.store != nil {
+		err = h.store.Save(ctx, h.key, u)
+	}
+	if h.onUser != nil {
+		h.onUser(u)
+	}
+	return err
+}
+
+// LoadUser consults the store now (once; later calls return the current
+// user) and returns the current user, or nil when there is none. It never
+// logs in.
+func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
+	if !h.loaded.Load() && h.store != nil {
+		u, err := h.store.Load(ctx, h.key)
+		h.loaded.Store(true)
+		if err != nil && !errors.Is(err, ErrNoUser) {
+			return nil, err
+		}
+		if u != nil {
+			h.cur.CompareAndSwap(nil, newState(u))
+			h.storeLoads.Add(1)
+		}
+	}
+	return h.User(), nil
+}
+
+// Logout forgets the current user locally and clears the store's entry.
+// It does not tell the server. It returns the store's error, if any.
+func (h *Handler) Logout(ctx context.Context) error {
+	h.mu.Lock()
+	h.cur.Store(nil)
+	h.loaded.Store(true)
+	h.mu.Unlock()
+	if h.store != nil {
+		return h.store.Clear(ctx, h.key)
+	}
+	return nil
+}
+
+// keep reads a 401's body into memory (up to maxKept401; the rest stays
+// on the connection) so the response can be handed back intact later.
+func keep(resp *http.Response) (*http.Response, error) {
+	head, err := io.ReadAll(io.LimitReader(resp.Body, maxKept401))
+	if err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("auth: reading 401 response: %w", err)
+	}
+	r := *resp
+	if len(head) < maxKept401 {
+		resp.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(head))
+	} else {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	}
+	return &r, nil
+}
+
+func withCause(resp *http.Response, cause error) *http.Response {
+	r := *resp
+	r.Body = &causeBody{ReadCloser: resp.Body, cause: cause}
+	return &r
+}
+
+func closeBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	_ = resp.Body.Close()
+}
+
+func closeReqBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+func ctxErr(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
+
+func (h *Handler) logf(ctx context.Context, msg string, err error) {
+	if h.log != nil {
+		h.log.WarnContext(ctx, msg, slog.String("error", err.Error()))
+	}
+}
+
+func (h *Handler) debug(ctx context.Context, msg string, u *User) {
+	if h.log != nil {
+		h.log.DebugContext(ctx, msg, slog.Any("user", u))
+	}
+}

@@ -1,0 +1,88 @@
+package auth
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultSkew is how long before its expiry a token is replaced, unless
+// WithSkew says otherwise.
+const DefaultSkew = 2 * time.Minute
+
+// DefaultLoginTimeout bounds one shared login or refresh, unless
+// WithLoginTimeout says otherwise.
+const DefaultLoginTimeout = 2 * time.Minute
+
+// An Option configures a Handler.
+type Option func(*Handler)
+
+// WithAuthenticator sets how the handler logs in when it needs a fresh
+// user. Without one, the handler only attaches the user it has.
+func WithAuthenticator(a Authenticator) Option { return func(h *Handler) { h.authn = a } }
+
+// WithStore loads the user from s under key at the first request, and
+// saves every new user there.
+func WithStore(s Store, key string) Option { return func(h *Handler) { h.store, h.key = s, key } }
+
+// WithUser starts the handler with u as the current user.
+func WithUser(u *User) Option { return func(h *Handler) { h.initial = u } }
+
+// WithSkew replaces a token this long before it expires (default
+// DefaultSkew). Negative values count as zero.
+func WithSkew(d time.Duration) Option {
+	return func(h *Handler) {
+		if d < 0 {
+			d = 0
+		}
+		h.skew = d
+	}
+}
+
+// WithClock sets the clock expiry is judged by (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(h *Handler) {
+		if now != nil {
+			h.now = now
+		}
+	}
+}
+
+// WithReloginAttempts sets how many times one request may cause a fresh
+// login and be resent after a 401 (default 1; 0 turns 401 handling off).
+func WithReloginAttempts(n int) Option {
+	return func(h *Handler) {
+		if n < 0 {
+			n = 0
+		}
+		h.attempts = n
+	}
+}
+
+// WithRefresh turns refreshing an expiring token through .auth/refresh on
+// or off (default on; never on legacy Mobile Services).
+func WithRefresh(on bool) Option { return func(h *Handler) { h.refresh = on } }
+
+// WithOnUser calls f with every new user (after a login or refresh), after
+// it is saved to the store: the place to persist it elsewhere. f must not
+// block for long; it runs inside the shared login.
+func WithOnUser(f func(*User)) Option { return func(h *Handler) { h.onUser = f } }
+
+// WithInsecureHTTP allows tokens and credentials over plain http to a host
+// that is not loopback. Leave it off outside tests.
+func WithInsecureHTTP() Option { return func(h *Handler) { h.insecure = true } }
+
+// WithLoginTimeout bounds one shared login or refresh (default
+// DefaultLoginTimeout). No single caller's cancellation stops a login; this
+// does.
+func WithLoginTimeout(d time.Duration) Option {
+	return func(h *Handler) {
+		if d > 0 {
+			h.loginTimeout = d
+		}
+	}
+}
+
+// WithLogger reports what the handler does on its slow path (logins,
+// refreshes, store errors) to l; tokens never appear. Default: nothing is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }

@@ -1,0 +1,201 @@
+package zumo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors, matched with errors.Is against the errors the client
+// returns.
+var (
+	// ErrNotFound matches an *Error with status 404.
+	ErrNotFound = errors.New("zumo: not found")
+	// ErrUnauthorized matches an *Error with status 401.
+	ErrUnauthorized = errors.New("zumo: unauthorized")
+	// ErrConflict matches an *Error with status 409.
+	ErrConflict = errors.New("zumo: conflict")
+	// ErrPreconditionFailed matches an *Error with status 412.
+	ErrPreconditionFailed = errors.New("zumo: precondition failed")
+	// ErrInvalidID is wrapped by an *InvalidIDError.
+	ErrInvalidID = errors.New("zumo: invalid id")
+	// ErrInvalidQuery is wrapped by every error about a query that cannot
+	// be sent (a bad literal, a "$" user parameter, …).
+	ErrInvalidQuery = errors.New("zumo: invalid query")
+	// ErrInvalidResponse is wrapped by a *ResponseError: the server
+	// answered, but not with what the protocol promises.
+	ErrInvalidResponse = errors.New("zumo: invalid response")
+	// ErrNoProgress is returned by Query.All when the server keeps sending
+	// the same page (it ignores $skip), instead of looping for ever.
+	ErrNoProgress = errors.New("zumo: server returned the same page twice; paging stopped")
+	// ErrNotSupported is returned for an operation the client's protocol
+	// generation does not have (undelete on legacy Mobile Services).
+	ErrNotSupported = errors.New("zumo: not supported by this protocol generation")
+)
+
+// maxErrorBody caps how much of an error response is read and kept.
+const maxErrorBody = 64 << 10
+
+// Error is the error for every response with a status outside 2xx. It
+// matches ErrNotFound, ErrUnauthorized, ErrConflict and
+// ErrPreconditionFailed with errors.Is by status code.
+type Error struct {
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// Method and URL are the request's; secrets in the URL are redacted.
+	Method string
+	URL    string
+	// Message is chosen from the body as PROTOCOL.md §5 says: a JSON
+	// string body, else its "error", "description" or "message" field,
+	// else the raw text, else the status text.
+	Message string
+	// Body is the raw response body, at most 64 KiB of it.
+	Body []byte
+	// Header is the response's header.
+	Header http.Header
+	// Err is why the client did not recover, when it tried: on a 401, why
+	// the auth handler did not log in again and resend (a *auth.LoginError,
+	// a context error, auth.ErrNoAuthenticator, …). Often nil.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("zumo: %s %s: %d %s", e.Method, e.URL, e.StatusCode, e.Message)
+	if e.Err != nil {
+		s += " (" + e.Err.Error() + ")"
+	}
+	return s
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel for e's status code.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrPreconditionFailed:
+		return e.StatusCode == http.StatusPreconditionFailed
+	}
+	return false
+}
+
+// ConflictError is returned by table writes answered 409 Conflict (a
+// duplicate insert, or a stale version sent without If-Match). Item is the
+// body decoded as T when the server sent one (HasItem tells): the server's
+// copy, or on the official Node server the request item echoed back.
+type ConflictError[T any] struct {
+	// Err is the response's error: status, message, raw body.
+	Err     *Error
+	Item    T
+	HasItem bool
+}
+
+func (e *ConflictError[T]) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so errors.Is matches the status sentinels.
+func (e *ConflictError[T]) Unwrap() error { return e.Err }
+
+// PreconditionFailedError is returned by table writes answered 412
+// Precondition Failed: the If-Match version was stale. Item is the server's
+// current item decoded as T, with its version, when the server sent it
+// (HasItem tells); resolve the conflict and retry with that version.
+type PreconditionFailedError[T any] struct {
+	// Err is the response's error: status, message, raw body.
+	Err     *Error
+	Item    T
+	HasItem bool
+}
+
+func (e *PreconditionFailedError[T]) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so errors.Is matches the status sentinels.
+func (e *PreconditionFailedError[T]) Unwrap() error { return e.Err }
+
+// InvalidIDError is returned before anything is sent when an id cannot be
+// valid. It wraps ErrInvalidID.
+type InvalidIDError struct {
+	ID     any
+	Reason string
+}
+
+func (e *InvalidIDError) Error() string {
+	return fmt.Sprintf("zumo: invalid id %s: %s", describeID(e.ID), e.Reason)
+}
+
+// Unwrap returns ErrInvalidID.
+func (e *InvalidIDError) Unwrap() error { return ErrInvalidID }
+
+func describeID(id any) string {
+	s, ok := id.(string)
+	if !ok {
+		return fmt.Sprintf("%v (%T)", id, id)
+	}
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// ResponseError reports a 2xx response whose body is not what the protocol
+// promises: not JSON, truncated, of the wrong shape, or larger than the
+// client's limit. It wraps ErrInvalidResponse and the decoding error.
+type ResponseError struct {
+	StatusCode int
+	Method     string
+	URL        string
+	Reason     string
+	Err        error
+}
+
+func (e *ResponseError) Error() string {
+	s := fmt.Sprintf("zumo: %s %s: %d: invalid response: %s", e.Method, e.URL, e.StatusCode, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns ErrInvalidResponse and the underlying error.
+func (e *ResponseError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidResponse}
+	}
+	return []error{ErrInvalidResponse, e.Err}
+}
+
+// errorMessage picks the message of an error body as PROTOCOL.md §5 says.
+func errorMessage(status int, body []byte) string {
+	trimmed := strings.TrimSpace(string(body))
+	if trimmed != "" {
+		var s string
+		if json.Unmarshal([]byte(trimmed), &s) == nil && s != "" {
+			return s
+		}
+		var obj map[string]any
+		if json.Unmarshal([]byte(trimmed), &obj) == nil {
+			for _, k := range []string{"error", "description", "message"} {
+				if v, ok := obj[k].(string); ok && v != "" {
+					return v
+				}
+			}
+		} else if !strings.HasPrefix(trimmed, "<") {
+			// Plain text; an HTML page is not a message.
+			if len(trimmed) > 512 {
+				trimmed = trimmed[:512] + "…"
+			}
+			return trimmed
+		}
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return fmt.Sprintf("status %d", status)
+}

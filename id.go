@@ -1,0 +1,71 @@
+package zumo
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxIDLength is the longest string id the service accepts.
+const maxIDLength = 255
+
+// formatID checks an id and returns it as a string ready to escape. Valid
+// ids are strings (non-empty, at most 255 characters, valid UTF-8, no
+// control characters, not "." or "..") and integers (any value but zero
+// for lookups, as the service makes ids from 1). Anything else is an
+// *InvalidIDError, returned before anything is sent.
+func formatID(id any) (string, error) {
+	switch v := id.(type) {
+	case string:
+		return checkStringID(v)
+	case nil:
+		return "", &InvalidIDError{ID: id, Reason: "no id"}
+	}
+	rv := reflect.ValueOf(id)
+	switch rv.Kind() {
+	case reflect.String:
+		return checkStringID(rv.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if rv.Int() == 0 {
+			return "", &InvalidIDError{ID: id, Reason: "zero is not an id"}
+		}
+		return strconv.FormatInt(rv.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if rv.Uint() == 0 {
+			return "", &InvalidIDError{ID: id, Reason: "zero is not an id"}
+		}
+		return strconv.FormatUint(rv.Uint(), 10), nil
+	}
+	return "", &InvalidIDError{ID: id, Reason: fmt.Sprintf("type %T is not a string or an integer", id)}
+}
+
+func checkStringID(s string) (string, error) {
+	switch {
+	case s == "":
+		return "", &InvalidIDError{ID: s, Reason: "empty"}
+	case s == "." || s == "..":
+		return "", &InvalidIDError{ID: s, Reason: "a path step, not an id"}
+	case utf8.RuneCountInString(s) > maxIDLength:
+		return "", &InvalidIDError{ID: s, Reason: fmt.Sprintf("longer than %d characters", maxIDLength)}
+	case !utf8.ValidString(s):
+		return "", &InvalidIDError{ID: s, Reason: "not valid UTF-8"}
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", &InvalidIDError{ID: s, Reason: "contains a control character"}
+		}
+	}
+	return s, nil
+}
+
+// itemURL returns base/{escaped id}: the id is one path segment, so "/",
+// "?", "#" and "%" in it are escaped.
+func itemURL(base *url.URL, id string) *url.URL {
+	u := *base
+	u.Path = base.Path + "/" + id
+	u.RawPath = base.EscapedPath() + "/" + url.PathEscape(id)
+	return &u
+}

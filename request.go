@@ -1,0 +1,254 @@
+package zumo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/zumo-go/zumo/auth"
+	"github.com/zumo-go/zumo/internal/owned"
+	"github.com/zumo-go/zumo/internal/redact"
+)
+
+// Feature codes for X-ZUMO-FEATURES (PROTOCOL.md §3).
+const (
+	featTypedTable   = "TT"
+	featUntypedTable = "TU"
+	featTypedAPI     = "AT"
+	featJSONAPI      = "AJ"
+	featRawAPI       = "AG"
+	featQueryParams  = "QS"
+	featLinkHeader   = "LH"
+	featOptimistic   = "OC"
+)
+
+var (
+	valJSON     = []string{"application/json"}
+	valJSONBody = []string{"application/json; charset=utf-8"}
+)
+
+// call describes one request the client is about to build.
+type call struct {
+	method   string
+	url      *url.URL
+	body     []byte // JSON; nil for none
+	rawBody  io.Reader
+	rawType  string
+	features []string
+	header   http.Header // extra headers from the caller; never overwritten
+	ifMatch  string      // version for If-Match, "" for none
+}
+
+// newRequest builds the http.Request for cl with every protocol header.
+// Its body, when there is one, is replayable (GetBody is set).
+func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error) {
+	var body io.Reader
+	switch {
+	case cl.body != nil:
+		body = bytes.NewReader(cl.body)
+	case cl.rawBody != nil:
+		body = cl.rawBody
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("zumo: building request: %w", err)
+	}
+	if cl.rawBody != nil && req.GetBody == nil {
+		// An arbitrary reader: buffer it once so that it can be replayed
+		// after a 401 or by a retry handler.
+		b, err := io.ReadAll(cl.rawBody)
+		if err != nil {
+			return nil, fmt.Errorf("zumo: reading request body: %w", err)
+		}
+		req, err = http.NewRequestWithContext(ctx, cl.method, cl.url.String(), bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("zumo: building request: %w", err)
+		}
+	}
+	h := req.Header
+	owned.Mark(h)
+	for k, v := range cl.header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	setIfAbsent(h, "Accept", valJSON)
+	setIfAbsent(h, headerInstallation, c.hdrInstall)
+	setIfAbsent(h, "User-Agent", c.hdrUA)
+	setIfAbsent(h, headerVersion, c.hdrSDK)
+	setIfAbsent(h, c.hdrAPIName, c.hdrAPIVal)
+	if cl.body != nil {
+		setIfAbsent(h, "Content-Type", valJSONBody)
+	} else if cl.rawBody != nil && cl.rawType != "" {
+		setIfAbsent(h, "Content-Type", []string{cl.rawType})
+	}
+	if cl.ifMatch != "" {
+		h["If-Match"] = []string{versionToETag(cl.ifMatch)}
+	}
+	if len(cl.features) > 0 {
+		setIfAbsent(h, headerFeatures, []string{strings.Join(cl.features, ",")})
+	}
+	return req, nil
+}
+
+func setIfAbsent(h http.Header, k string, v []string) {
+	if _, ok := h[k]; !ok {
+		h[k] = v
+	}
+}
+
+// send sends req through the chain. A response outside 2xx is read (capped),
+// closed and returned as an *Error; the caller owns the body of a 2xx.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		// url.Error prints the URL; redact it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, fmt.Errorf("zumo: %s %s: %w", req.Method, redact.URLString(ue.URL), ue.Err)
+		}
+		return nil, fmt.Errorf("zumo: %s %s: %w", req.Method, redact.URL(req.URL), err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	return nil, c.statusError(req, resp)
+}
+
+// statusError reads a non-2xx response into an *Error and closes it.
+func (c *Client) statusError(req *http.Request, resp *http.Response) *Error {
+	defer resp.Body.Close()
+	cause := auth.Cause(resp)
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	return &Error{
+		StatusCode: resp.StatusCode,
+		Method:     req.Method,
+		URL:        redact.URL(req.URL),
+		Message:    errorMessage(resp.StatusCode, body),
+		Body:       body,
+		Header:     resp.Header,
+		Err:        cause,
+	}
+}
+
+// closeBody drains a little of a body and closes it so the connection can
+// be reused.
+func closeBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	_ = resp.Body.Close()
+}
+
+// limitedBody reads at most limit bytes of r and reports when there was
+// more.
+type limitedBody struct {
+	r     io.Reader
+	left  int64
+	over  bool
+	limit int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Probe one byte: is there more than the limit?
+		var one [1]byte
+		n, _ := l.r.Read(one[:])
+		if n > 0 {
+			l.over = true
+			return 0, errTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+var errTooLarge = errors.New("response body exceeds the client's limit")
+
+// decodeJSON decodes resp's body into v, closing it. An empty body leaves v
+// untouched and is not an error when allowEmpty; anything that is not one
+// JSON value of the right shape is a *ResponseError.
+func (c *Client) decodeJSON(req *http.Request, resp *http.Response, v any, allowEmpty bool) error {
+	defer closeBody(resp)
+	lb := &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}
+	br := bufio.NewReader(lb)
+	first, err := peekNonSpace(br)
+	if err == io.EOF {
+		if allowEmpty {
+			return nil
+		}
+		return c.responseError(req, resp, "empty body", nil)
+	}
+	if err != nil {
+		return c.responseError(req, resp, "reading body", err)
+	}
+	_ = first
+	dec := json.NewDecoder(br)
+	if err := dec.Decode(v); err != nil {
+		return c.responseError(req, resp, describeDecodeErr(err, lb), err)
+	}
+	return nil
+}
+
+// peekNonSpace skips JSON white space and returns the next byte without
+// consuming it.
+func peekNonSpace(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		_ = br.UnreadByte()
+		return b, nil
+	}
+}
+
+func describeDecodeErr(err error, lb *limitedBody) string {
+	switch {
+	case lb.over || errors.Is(err, errTooLarge):
+		return fmt.Sprintf("body larger than %d bytes", lb.limit)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "truncated JSON"
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "not JSON"
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "JSON of an unexpected shape"
+	}
+	return "cannot decode JSON"
+}
+
+func (c *Client) responseError(req *http.Request, resp *http.Response, reason string, err error) *ResponseError {
+	return &ResponseError{StatusCode: resp.StatusCode, Method: req.Method, URL: redact.URL(req.URL), Reason: reason, Err: err}
+}
+
+// versionToETag quotes a version for If-Match: wrapped in double quotes,
+// each inner double quote escaped with a backslash.
+func versionToETag(v string) string {
+	return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
+}
+
+// etagToVersion turns a strong ETag back into a version. A weak ETag
+// (W/"…") is a body hash, not a version: it gives "", false.
+func etagToVersion(etag string) (string, bool) {
+	if len(etag) < 2 || etag[0] != '"' || etag[len(etag)-1] != '"' {
+		return "", false
+	}
+	return strings.ReplaceAll(etag[1:len(etag)-1], `\"`, `"`), true
+}

@@ -1,0 +1,232 @@
+package zumo
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// System property names on Mobile Apps; legacy Mobile Services prefixes
+// them with "__".
+var systemProps = []string{"createdAt", "updatedAt", "version", "deleted"}
+
+// isSystemProp reports whether a JSON key names a system property, with or
+// without the legacy prefix, in any letter case.
+func isSystemProp(k string) bool {
+	k = strings.TrimPrefix(k, "__")
+	for _, p := range systemProps {
+		if strings.EqualFold(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// typeInfo is what the client knows about an item type T, found once.
+type typeInfo struct {
+	typ     reflect.Type
+	isMap   bool           // map[string]any: the untyped table
+	id      []int          // index of the id field (nil: none)
+	idKind  reflect.Kind   // string or an integer kind
+	version []int          // index of the string version field (nil: none)
+	sysJSON map[string]int // system property JSON names the struct declares → position in systemProps
+	prefix  bool           // the struct names its system properties with "__"
+	err     error          // T cannot be a table item
+}
+
+var typeInfos sync.Map // reflect.Type → *typeInfo
+
+func typeInfoFor[T any]() *typeInfo {
+	t := reflect.TypeFor[T]()
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := buildTypeInfo(t)
+	v, _ := typeInfos.LoadOrStore(t, ti)
+	return v.(*typeInfo)
+}
+
+func buildTypeInfo(t reflect.Type) *typeInfo {
+	ti := &typeInfo{typ: t, sysJSON: map[string]int{}}
+	switch {
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.Interface:
+		ti.isMap = true
+		return ti
+	case t.Kind() != reflect.Struct:
+		ti.err = fmt.Errorf("zumo: table item type %s must be a struct or map[string]any", t)
+		return ti
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
+			continue
+		}
+		name := jsonName(f)
+		if name == "-" {
+			continue
+		}
+		switch {
+		case strings.EqualFold(name, "id"):
+			switch f.Type.Kind() {
+			case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				ti.id, ti.idKind = f.Index, f.Type.Kind()
+			default:
+				ti.err = fmt.Errorf("zumo: the id field of %s must be a string or an integer, not %s", t, f.Type)
+			}
+		case isSystemProp(name):
+			bare := strings.TrimPrefix(name, "__")
+			for i, p := range systemProps {
+				if strings.EqualFold(bare, p) {
+					ti.sysJSON[name] = i
+				}
+			}
+			if strings.HasPrefix(name, "__") {
+				ti.prefix = true
+			}
+			if strings.EqualFold(bare, "version") && f.Type.Kind() == reflect.String {
+				ti.version = f.Index
+			}
+		}
+	}
+	return ti
+}
+
+// jsonName is the JSON key encoding/json uses for f.
+func jsonName(f reflect.StructField) string {
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "-"
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// itemID returns the item's id and whether it has one (a non-empty string
+// or a non-zero integer).
+func (ti *typeInfo) itemID(item any) (any, bool) {
+	if ti.isMap {
+		m, _ := item.(map[string]any)
+		id, ok := m["id"]
+		if !ok || id == nil || id == "" {
+			return nil, false
+		}
+		if f, ok := id.(float64); ok && f == float64(int64(f)) {
+			return int64(f), f != 0
+		}
+		if n, ok := id.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				return i, i != 0
+			}
+		}
+		return id, true
+	}
+	if ti.id == nil {
+		return nil, false
+	}
+	v := reflect.ValueOf(item).FieldByIndex(ti.id)
+	if v.IsZero() {
+		return nil, false
+	}
+	return v.Interface(), true
+}
+
+// itemVersion returns the item's version, "" when it has none.
+func (ti *typeInfo) itemVersion(item any) string {
+	if ti.isMap {
+		m, _ := item.(map[string]any)
+		for _, k := range []string{"version", "__version"} {
+			if s, ok := m[k].(string); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	if ti.version == nil {
+		return ""
+	}
+	return reflect.ValueOf(item).FieldByIndex(ti.version).String()
+}
+
+// setVersion writes v into *item's version, when the type has one.
+func (ti *typeInfo) setVersion(item any, v string, legacy bool) {
+	if ti.isMap {
+		m, _ := reflect.ValueOf(item).Elem().Interface().(map[string]any)
+		if m == nil {
+			return
+		}
+		if legacy {
+			m["__version"] = v
+		} else {
+			m["version"] = v
+		}
+		return
+	}
+	if ti.version == nil {
+		return
+	}
+	reflect.ValueOf(item).Elem().FieldByIndex(ti.version).SetString(v)
+}
+
+// encodeItem marshals item for a request body with the system properties
+// removed (the server rejects or misreads them), and an empty id removed
+// (the server makes one).
+func encodeItem(item any) ([]byte, error) {
+	raw, err := json.Marshal(item)
+	if err != nil {
+		return nil, fmt.Errorf("zumo: encoding item: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("zumo: an item must encode as a JSON object, not %.40s", raw)
+	}
+	for k, v := range obj {
+		if isSystemProp(k) {
+			delete(obj, k)
+			continue
+		}
+		if strings.EqualFold(k, "id") {
+			s := string(v)
+			if s == `""` || s == "null" || s == "0" {
+				delete(obj, k)
+			}
+		}
+	}
+	return json.Marshal(obj)
+}
+
+// legacyNames renames the "__" system properties of one JSON object (or
+// each object of an array) to the bare names the struct declares. It is
+// only needed for legacy Mobile Services and structs without "__" tags.
+func legacyNames(raw json.RawMessage) (json.RawMessage, error) {
+	trim := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(trim, "[") {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			return nil, err
+		}
+		for i := range arr {
+			r, err := legacyNames(arr[i])
+			if err != nil {
+				return nil, err
+			}
+			arr[i] = r
+		}
+		return json.Marshal(arr)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, err
+	}
+	for k, v := range obj {
+		if strings.HasPrefix(k, "__") && isSystemProp(k) {
+			delete(obj, k)
+			obj[k[2:]] = v
+		}
+	}
+	return json.Marshal(obj)
+}
