@@ -1,0 +1,239 @@
+package zumo
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type row struct {
+	ID string `json:"id"`
+	N  int    `json:"n"`
+}
+
+// pagedTable serves n rows capped at pageSize, with a Link header made by
+// link (nil for none).
+func pagedTable(t *testing.T, mux *http.ServeMux, n, pageSize int, link func(r *http.Request, skip, top int) string) *atomic.Int64 {
+	calls := new(atomic.Int64)
+	mux.HandleFunc("GET /tables/rows", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		q := r.URL.Query()
+		skip, _ := strconv.Atoi(q.Get("$skip"))
+		top := pageSize
+		if s := q.Get("$top"); s != "" {
+			top, _ = strconv.Atoi(s)
+		}
+		top = min(top, pageSize)
+		var out []row
+		for i := skip; i < n && len(out) < top; i++ {
+			out = append(out, row{ID: fmt.Sprintf("r%05d", i), N: i})
+		}
+		if out == nil {
+			out = []row{}
+		}
+		if link != nil {
+			if l := link(r, skip+len(out), top); l != "" {
+				w.Header().Set("Link", l)
+			}
+		}
+		if q.Get("$inlinecount") == "allpages" {
+			writeJSON(w, 200, map[string]any{"results": out, "count": n})
+			return
+		}
+		writeJSON(w, 200, out)
+	})
+	return calls
+}
+
+func collect(t *testing.T, q Query[row]) ([]row, error) {
+	var got []row
+	for it, err := range q.All(context.Background()) {
+		if err != nil {
+			return got, err
+		}
+		got = append(got, it)
+	}
+	return got, nil
+}
+
+func assertRows(t *testing.T, got []row, from, n int) {
+	t.Helper()
+	require.Len(t, got, n)
+	for i, r := range got {
+		if r.N != from+i {
+			t.Fatalf("row %d is %d, want %d", i, r.N, from+i)
+		}
+	}
+}
+
+func TestAllFollowsCorrectLinks(t *testing.T) {
+	c, mux, srv, _ := setup(t)
+	var linked atomic.Int64
+	calls := pagedTable(t, mux, 120, 50, func(r *http.Request, next, top int) string {
+		if strings.Contains(r.Header.Get("X-ZUMO-FEATURES"), "LH") {
+			linked.Add(1)
+		}
+		if next >= 120 {
+			return ""
+		}
+		return fmt.Sprintf("<%s/tables/rows?$orderby=n&$skip=%d&$top=%d>; rel=next", srv.URL, next, top)
+	})
+	got, err := collect(t, GetTable[row](c, "rows").Query().OrderBy("n"))
+	require.NoError(t, err)
+	assertRows(t, got, 0, 120)
+	assert.Equal(t, int64(3), calls.Load(), "50 + 50 + 20, no extra request: the last page has no link")
+	assert.Equal(t, int64(2), linked.Load(), "pages read by following a link say LH")
+}
+
+func TestAllCopesWithTheNodeServersBrokenLinks(t *testing.T) {
+	// azure-mobile-apps 4.0.2: no port, path "/", no angle brackets, and a
+	// link even after a full last page.
+	c, mux, _, _ := setup(t)
+	calls := pagedTable(t, mux, 100, 50, func(r *http.Request, next, top int) string {
+		return fmt.Sprintf("http://127.0.0.1/?%%24top=%d&%%24skip=%d; rel=next", top, next)
+	})
+	got, err := collect(t, GetTable[row](c, "rows").Query().OrderBy("n"))
+	require.NoError(t, err)
+	assertRows(t, got, 0, 100)
+	assert.Equal(t, int64(3), calls.Load(), "two full pages and the empty one the broken link points at")
+}
+
+func TestAllWithoutLinksStopsOnShortPage(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	calls := pagedTable(t, mux, 130, 50, nil)
+	got, err := collect(t, GetTable[row](c, "rows").Query())
+	require.NoError(t, err)
+	assertRows(t, got, 0, 130)
+	assert.Equal(t, int64(3), calls.Load())
+}
+
+func TestAllHonoursSkipAndTake(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	pagedTable(t, mux, 500, 50, func(r *http.Request, next, top int) string {
+		return fmt.Sprintf("http://127.0.0.1/?%%24top=%d&%%24skip=%d; rel=next", top, next)
+	})
+	got, err := collect(t, GetTable[row](c, "rows").Query().Skip(10).Take(120))
+	require.NoError(t, err)
+	assertRows(t, got, 10, 120)
+
+	got, err = collect(t, GetTable[row](c, "rows").Query().Take(0))
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}
+
+func TestAllNeverFollowsALinkToAnotherOrigin(t *testing.T) {
+	var evil atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		evil.Add(1)
+		writeJSON(w, 200, []row{{ID: "evil", N: -1}})
+	}))
+	defer other.Close()
+	c, mux, _, _ := setup(t)
+	pagedTable(t, mux, 75, 50, func(r *http.Request, next, top int) string {
+		if next >= 75 {
+			return ""
+		}
+		return fmt.Sprintf("<%s/tables/rows?$skip=%d&$top=%d>; rel=next", other.URL, next, top)
+	})
+	got, err := collect(t, GetTable[row](c, "rows").Query())
+	require.NoError(t, err)
+	assertRows(t, got, 0, 75)
+	assert.Zero(t, evil.Load(), "the other origin must never be asked")
+}
+
+func TestAllStopsOnAServerThatIgnoresSkip(t *testing.T) {
+	c, mux, srv, _ := setup(t)
+	var calls atomic.Int64
+	mux.HandleFunc("GET /tables/rows", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Link", fmt.Sprintf("<%s/tables/rows?$skip=50>; rel=next", srv.URL))
+		page := make([]row, 50)
+		for i := range page {
+			page[i] = row{ID: strconv.Itoa(i), N: i}
+		}
+		writeJSON(w, 200, page)
+	})
+	got, err := collect(t, GetTable[row](c, "rows").Query())
+	assert.ErrorIs(t, err, ErrNoProgress)
+	assert.Len(t, got, 50)
+	assert.Equal(t, int64(2), calls.Load())
+}
+
+func TestAllStopsWhenTheConsumerStops(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	calls := pagedTable(t, mux, 500, 50, nil)
+	n := 0
+	for _, err := range GetTable[row](c, "rows").All(context.Background()) {
+		require.NoError(t, err)
+		n++
+		if n == 60 {
+			break
+		}
+	}
+	assert.Equal(t, 60, n)
+	assert.Equal(t, int64(2), calls.Load())
+}
+
+func TestAllYieldsErrorsOnce(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	mux.HandleFunc("GET /tables/rows", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"boom"}`, 500)
+	})
+	var errs int
+	for _, err := range GetTable[row](c, "rows").All(context.Background()) {
+		assert.Error(t, err)
+		errs++
+	}
+	assert.Equal(t, 1, errs)
+}
+
+func TestPageTotalCountAndEnvelope(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	pagedTable(t, mux, 75, 50, nil)
+	p, err := GetTable[row](c, "rows").Query().IncludeTotalCount().Take(10).Page(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(75), p.TotalCount)
+	assert.Len(t, p.Items, 10)
+	p, err = GetTable[row](c, "rows").Query().Page(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(-1), p.TotalCount)
+
+	mux.HandleFunc("GET /tables/weird", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"count": 1})
+	})
+	_, err = GetTable[row](c, "weird").ToSlice(context.Background())
+	assert.ErrorIs(t, err, ErrInvalidResponse)
+}
+
+func TestNextLinkParsing(t *testing.T) {
+	cases := map[string]string{
+		`<https://h/tables/t?$skip=50>; rel=next`:              "https://h/tables/t?$skip=50",
+		`https://h/tables/t?$skip=50; rel=next`:                "https://h/tables/t?$skip=50",
+		`<https://h/a>; rel="prev", <https://h/b>; rel="next"`: "https://h/b",
+		`<https://h/a,b>; rel="next last"`:                     "https://h/a,b",
+		`<https://h/a>; rel=prev`:                              "",
+		``:                                                     "",
+		`; rel=next`:                                           "",
+		`http://127.0.0.1/?%24top=50&%24skip=50; rel=next`:     "http://127.0.0.1/?%24top=50&%24skip=50",
+	}
+	for in, want := range cases {
+		assert.Equal(t, want, nextLink([]string{in}), in)
+	}
+}
+
+func FuzzNextLink(f *testing.F) {
+	f.Add(`<https://h/tables/t?$skip=50>; rel=next`)
+	f.Add(`http://127.0.0.1/?%24top=50&%24skip=50; rel=next`)
+	f.Add(`<a>;rel="next",<b>;rel=prev`)
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = nextLink([]string{s})
+	})
+}
