@@ -237,3 +237,27 @@ func FuzzNextLink(f *testing.F) {
 		_ = nextLink([]string{s})
 	})
 }
+
+func TestAllCapsEachRequestsTop(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	var tops []string
+	mux.HandleFunc("GET /tables/big", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		tops = append(tops, q.Get("$top"))
+		top, _ := strconv.Atoi(q.Get("$top"))
+		if top > 1000 {
+			http.Error(w, "$top too large", 400) // as the official Node server does
+			return
+		}
+		skip, _ := strconv.Atoi(q.Get("$skip"))
+		page := []row{}
+		for i := skip; i < skip+top && i < 2500; i++ {
+			page = append(page, row{ID: strconv.Itoa(i), N: i})
+		}
+		writeJSON(w, 200, page)
+	})
+	got, err := collect(t, GetTable[row](c, "big").Query().Take(5000))
+	require.NoError(t, err)
+	assertRows(t, got, 0, 2500)
+	assert.Equal(t, []string{"1000", "1000", "1000"}, tops, "1000 + 1000 + a short 500: the end, no fourth request")
+}

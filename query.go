@@ -352,6 +352,10 @@ func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	return p, err
 }
 
+// maxRequestTop caps the $top of each request All sends: the official
+// servers reject a larger one (400), whatever the query's Take.
+const maxRequestTop = 1000
+
 // envelope is the {"results":[…],"count":N} answer to $inlinecount.
 type envelope[T any] struct {
 	Results *[]T   `json:"results"`
@@ -422,7 +426,8 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 }
 
 // All returns an iterator over every item the query matches, page after
-// page, honouring Skip and Take. It follows a next link when it points at
+// page, honouring Skip and Take (asking for at most 1000 items a request,
+// the official servers' limit, however large the Take). It follows a next link when it points at
 // the same table on the same origin and continues where this page ended;
 // otherwise (no link, a link on another origin, or the broken links the
 // official Node server sends) it asks for the next page with $skip/$top
@@ -441,7 +446,7 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 		if remaining == 0 {
 			return
 		}
-		rq, err := q.appendQuery(nil, q.skip, q.hasSkip, q.top, q.hasTop)
+		rq, err := q.appendQuery(nil, q.skip, q.hasSkip, min(q.top, maxRequestTop), q.hasTop)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -490,7 +495,7 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 				return // shorter than a page the server sent before, and no link: the end
 			}
 			maxSeen = max(maxSeen, n)
-			top, hasTop := remaining, remaining > 0
+			top, hasTop := min(remaining, maxRequestTop), remaining > 0
 			rq, err := q.appendQuery(nil, skip, true, top, hasTop)
 			if err != nil {
 				yield(zero, err)

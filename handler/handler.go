@@ -46,20 +46,30 @@ func (l *link) RoundTrip(req *http.Request) (*http.Response, error) {
 // Chain returns an http.RoundTripper that passes each request through
 // handlers in order (handlers[0] is the outermost: it sees the request first
 // and the response last) and finally to base. A nil base means
-// http.DefaultTransport; nil handlers are skipped. Building the chain
-// allocates once; sending a request through it allocates nothing of its own.
+// http.DefaultTransport; nil handlers (including a nil Func) are skipped.
+// Building the chain allocates one small link per handler; sending a
+// request through it allocates nothing of its own.
 func Chain(base http.RoundTripper, handlers ...Handler) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	rt := base
 	for i := len(handlers) - 1; i >= 0; i-- {
-		if handlers[i] == nil {
+		if isNil(handlers[i]) {
 			continue
 		}
 		rt = &link{h: handlers[i], next: rt}
 	}
 	return rt
+}
+
+// isNil reports whether h is nil or a nil Func, which would panic when called.
+func isNil(h Handler) bool {
+	if h == nil {
+		return true
+	}
+	f, ok := h.(Func)
+	return ok && f == nil
 }
 
 // RoundTripperFunc adapts an ordinary function to http.RoundTripper; handy

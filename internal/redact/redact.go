@@ -5,6 +5,7 @@ package redact
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +72,7 @@ func URL(u *url.URL) string {
 }
 
 // URLString parses s and redacts it like URL; a string that does not parse
-// is redacted as free text.
+// is replaced by Placeholder as a whole.
 func URLString(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -81,35 +82,140 @@ func URLString(s string) string {
 }
 
 // rawParams redacts secret values in a raw key=value&… string, keeping
-// everything else byte for byte.
+// everything else byte for byte. Both '&' and ';' separate parameters (some
+// servers accept either); see secretParam for how names are found.
 func rawParams(raw string) string {
-	parts := strings.Split(raw, "&")
+	var b strings.Builder
 	changed := false
-	for i, p := range parts {
-		k, _, ok := strings.Cut(p, "=")
-		if !ok {
+	start := 0
+	for i := 0; i <= len(raw); i++ {
+		if i < len(raw) && raw[i] != '&' && raw[i] != ';' {
 			continue
 		}
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
-		for _, s := range secretParams {
-			if strings.EqualFold(dk, s) {
-				parts[i] = k + "=" + Placeholder
+		seg := raw[start:i]
+		if red, ok := redactParam(seg); ok {
+			if !changed {
+				b.Grow(len(raw))
+				b.WriteString(raw[:start])
 				changed = true
-				break
 			}
+			b.WriteString(red)
+		} else if changed {
+			b.WriteString(seg)
 		}
+		if changed && i < len(raw) {
+			b.WriteByte(raw[i])
+		}
+		start = i + 1
 	}
 	if !changed {
 		return raw
 	}
-	return strings.Join(parts, "&")
+	return b.String()
+}
+
+// redactParam returns seg with its value replaced by Placeholder and true
+// when seg is key=value and key names a secret parameter.
+func redactParam(seg string) (string, bool) {
+	k, _, ok := secretParam(seg)
+	if !ok {
+		return "", false
+	}
+	return k + "=" + Placeholder, true
+}
+
+// secretParam finds the first secret parameter in seg, one '&'- or
+// ';'-separated part of a query or fragment, and returns the text before
+// its value (through the '=') and the value, which runs to the end of seg.
+//
+// A parameter name is the text before an '=' and after the previous '?',
+// '#', '/' or '=', matched case-insensitively after unescaping (and, once
+// unescaped, after any '?', '#', '/', '=', '&' or ';' it then contains).
+// So "token=…", "/callback?token=…", "next=/a?token=…" and "x%3Ftoken=…"
+// all count: a secret hidden inside another parameter's value is found.
+func secretParam(seg string) (key, value string, ok bool) {
+	start := 0
+	for j := 0; j < len(seg); j++ {
+		switch seg[j] {
+		case '?', '#', '/':
+			start = j + 1
+		case '=':
+			name := seg[start:j]
+			if dn, err := url.QueryUnescape(name); err == nil {
+				name = dn
+			}
+			if i := strings.LastIndexAny(name, "?#/=&;"); i >= 0 {
+				name = name[i+1:]
+			}
+			for _, s := range secretParams {
+				if strings.EqualFold(name, s) {
+					return seg[:j], seg[j+1:], true
+				}
+			}
+			start = j + 1
+		}
+	}
+	return "", "", false
+}
+
+// HeaderSecrets returns the values of h's secret headers, each also
+// without a leading scheme word ("Bearer abc" gives "Bearer abc" and
+// "abc"), for use with String on text that may echo them.
+func HeaderSecrets(h http.Header) []string {
+	var out []string
+	for k, vs := range h {
+		if !IsSecretHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				if cred = strings.TrimSpace(cred); cred != "" {
+					out = append(out, cred)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// URLSecrets returns the secrets u carries: its user name and password and
+// the values of its secret query and fragment parameters, each both as
+// written and unescaped, for use with String on text that may echo them.
+// A nil URL gives nil.
+func URLSecrets(u *url.URL) []string {
+	if u == nil {
+		return nil
+	}
+	var out []string
+	add := func(v string) {
+		if v == "" {
+			return
+		}
+		out = append(out, v)
+		if dv, err := url.QueryUnescape(v); err == nil && dv != v {
+			out = append(out, dv)
+		}
+	}
+	if u.User != nil {
+		add(u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			add(p)
+		}
+	}
+	for _, raw := range []string{u.RawQuery, u.EscapedFragment()} {
+		for seg := range strings.FieldsFuncSeq(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+			if _, v, ok := secretParam(seg); ok {
+				add(v)
+			}
+		}
+	}
+	return out
 }
 
 // Token returns a short, non-reversible description of a secret for logs:
-// its length only, never any of its characters.
+// "<none>" for an empty secret and Placeholder otherwise, never any of its
+// characters (nor its length).
 func Token(tok string) string {
 	if tok == "" {
 		return "<none>"
@@ -117,10 +223,16 @@ func Token(tok string) string {
 	return Placeholder
 }
 
-// String replaces every occurrence of each non-empty secret in s by
-// Placeholder. Use it on text that may echo a secret, such as a server's
-// error body.
+// String replaces every occurrence of each secret in s by Placeholder. Use
+// it on text that may echo a secret, such as a server's error body. Secrets
+// shorter than four bytes are ignored: redacting them would mangle ordinary
+// text without protecting anything. Longer secrets are replaced first, so a
+// secret that contains another is never left half redacted.
 func String(s string, secrets ...string) string {
+	if len(secrets) > 1 {
+		secrets = slices.Clone(secrets)
+		slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	}
 	for _, sec := range secrets {
 		if len(sec) >= 4 && strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, Placeholder)
