@@ -1,0 +1,16 @@
+package zumotest
+
+import "github.com/zumo-go/zumo/zumotest/internal/odata"
+
+// The OData engine, behind short local names.
+type (
+	filterExpr = odata.Filter
+	orderKey   = odata.OrderKey
+)
+
+var (
+	parseFilter   = odata.ParseFilter
+	parseOrderBy  = odata.ParseOrderBy
+	parseSelect   = odata.ParseSelect
+	compareValues = odata.Compare
+)
