@@ -1,0 +1,179 @@
+// Command quickstart shows zumo end to end with no account and no network:
+// it starts the zumotest fake backend in-process, logs in, caches the user
+// in a file, inserts and queries todo items, starts a second client that
+// reuses the cached user without logging in, then rotates the server's
+// signing key so the cached token is rejected and shows the auth handler
+// logging in once and the request succeeding.
+//
+// Every step checks what it claims against the server's counters and the
+// program exits with status 1 if any step does not behave as stated.
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/zumo-go/zumo"
+	"github.com/zumo-go/zumo/auth"
+	"github.com/zumo-go/zumo/cache"
+	"github.com/zumo-go/zumo/zumotest"
+)
+
+// TodoItem is a row of the todoitem table.
+type TodoItem struct {
+	ID       string `json:"id,omitempty"`
+	Text     string `json:"text"`
+	Complete bool   `json:"complete"`
+	Priority int    `json:"priority"`
+	Version  string `json:"version,omitempty"`
+}
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "FAILED:", err)
+		os.Exit(1)
+	}
+	fmt.Println("\nAll steps behaved as stated.")
+}
+
+func run(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+
+	// 1. A fake Mobile Apps backend, in this process, on loopback.
+	srv := zumotest.New(
+		zumotest.WithTable("todoitem", zumotest.Authenticated()),
+		zumotest.WithUser("custom", "ann", "s3cret", "sid:ann"),
+	)
+	srv.Start()
+	defer srv.Close()
+	step(1, "started a fake backend at %s (table todoitem needs a logged-in user)", srv.URL)
+
+	dir, err := os.MkdirTemp("", "zumo-quickstart-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := cache.NewFile(filepath.Join(dir, "users"))
+	if err != nil {
+		return err
+	}
+	newClient := func() (*zumo.Client, error) {
+		return zumo.NewClient(srv.URL,
+			zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": "ann", "password": "s3cret"})),
+			zumo.WithUserStore(store, "ann"),
+		)
+	}
+
+	// 2. The first client logs in by itself at its first request.
+	client, err := newClient()
+	if err != nil {
+		return err
+	}
+	todos := zumo.GetTable[TodoItem](client, "todoitem")
+	for i, text := range []string{"buy milk", "walk the dog", "write the report", "call mum"} {
+		if _, err := todos.Insert(ctx, TodoItem{Text: text, Priority: i % 3}); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+	}
+	st := srv.Stats()
+	if err := expect(st.Logins == 1, "logins = %d, want 1", st.Logins); err != nil {
+		return err
+	}
+	step(2, "inserted 4 todo items; the client logged in by itself: logins made = %d, requests sent = %d", st.Logins, st.Requests)
+	u := client.CurrentUser()
+	step(2, "logged in as %v, cached in %s", u, store.Dir())
+
+	// 3. A query: the three most urgent open items.
+	top3, err := todos.Where(zumo.Field("complete").Eq(false)).
+		OrderByDescending("priority").ThenBy("text").Take(3).ToSlice(ctx)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	if err := expect(len(top3) == 3, "got %d items, want 3", len(top3)); err != nil {
+		return err
+	}
+	step(3, "Take(3).ToSlice returned %d items:", len(top3))
+	for _, it := range top3 {
+		fmt.Printf("     - %-18s priority %d\n", it.Text, it.Priority)
+	}
+
+	// 4. A new client (think: the next start of the program) reuses the
+	// cached user: no login.
+	before := srv.Stats()
+	client2, err := newClient()
+	if err != nil {
+		return err
+	}
+	todos2 := zumo.GetTable[TodoItem](client2, "todoitem")
+	all, err := todos2.Query().IncludeTotalCount().Page(ctx)
+	if err != nil {
+		return fmt.Errorf("second client: %w", err)
+	}
+	after := srv.Stats()
+	if err := expect(after.Logins == before.Logins, "the second client logged in (%d → %d logins)", before.Logins, after.Logins); err != nil {
+		return err
+	}
+	if err := expect(all.TotalCount == 4, "count = %d, want 4", all.TotalCount); err != nil {
+		return err
+	}
+	step(4, "a new client read %d items with the cached user: new logins = %d, requests sent = %d",
+		all.TotalCount, after.Logins-before.Logins, after.Requests-before.Requests)
+
+	// 5. The server rotates its signing key: the cached token is now
+	// rejected. The auth handler sees the 401, logs in once, and resends.
+	srv.RotateKey()
+	before = srv.Stats()
+	saved, err := todos2.Insert(ctx, TodoItem{Text: "after the key rotation", Priority: 2})
+	if err != nil {
+		return fmt.Errorf("insert after rotation: %w", err)
+	}
+	after = srv.Stats()
+	if err := expect(after.Logins-before.Logins == 1, "logins after rotation = %d, want 1", after.Logins-before.Logins); err != nil {
+		return err
+	}
+	if err := expect(after.Unauthorized-before.Unauthorized == 1, "401s = %d, want 1", after.Unauthorized-before.Unauthorized); err != nil {
+		return err
+	}
+	if err := expect(after.Requests-before.Requests == 3, "requests = %d, want 3 (401, login, resend)", after.Requests-before.Requests); err != nil {
+		return err
+	}
+	step(5, "rotated the server key; the insert got 1 × 401, the client logged in %d time and resent: saved %q (requests sent = %d)",
+		after.Logins-before.Logins, saved.Text, after.Requests-before.Requests)
+
+	// 6. The fresh user went to the cache: a third client needs no login.
+	before = srv.Stats()
+	client3, err := newClient()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, err := range zumo.GetTable[TodoItem](client3, "todoitem").All(ctx) {
+		if err != nil {
+			return fmt.Errorf("third client: %w", err)
+		}
+		n++
+	}
+	after = srv.Stats()
+	if err := expect(n == 5 && after.Logins == before.Logins, "third client: %d items, %d new logins", n, after.Logins-before.Logins); err != nil {
+		return err
+	}
+	step(6, "a third client read all %d items with the re-cached user: new logins = %d", n, after.Logins-before.Logins)
+	return nil
+}
+
+func step(n int, format string, args ...any) {
+	fmt.Printf("%d. %s\n", n, fmt.Sprintf(format, args...))
+}
+
+func expect(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf(format, args...)
+}
