@@ -13,7 +13,9 @@ import (
 // login: no user yet, a token about to expire that cannot be refreshed, or
 // a 401. It gets the Service to send its requests through, so it needs no
 // pointer to the client. Implementations must be safe for concurrent use;
-// the handler calls at most one at a time per handler.
+// the handler calls at most one at a time per handler, unless a call
+// outlives its login timeout (WithLoginTimeout) without returning: that
+// login is then abandoned and the next one may start. Honour ctx.
 //
 // A server-directed (browser) login is an Authenticator the application
 // writes: open s.ServerDirectedURL(provider) in a browser, wait for the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,9 +26,10 @@ const maxKept401 = 1 << 20
 // state is the current user with its header value made once, so the hot
 // path neither parses nor allocates.
 type state struct {
-	user     *User
-	hdr      []string
-	rejected atomic.Bool // the server answered 401 to this token
+	user          *User
+	hdr           []string
+	rejected      atomic.Bool // the server answered 401 to this token
+	refreshFailed atomic.Bool // the server refused to refresh this token
 }
 
 func newState(u *User) *state { return &state{user: u, hdr: []string{u.Token()}} }
@@ -35,9 +37,19 @@ func newState(u *User) *state { return &state{user: u, hdr: []string{u.Token()}}
 // flight is one shared login (or store load, or refresh).
 type flight struct {
 	done chan struct{}
+	ctx  context.Context // the flight's own: WithoutCancel plus the login timeout
 	st   *state
 	err  error
 }
+
+// need says why a caller wants a new user.
+type need int
+
+const (
+	needUsable   need = iota // none yet, or expired or about to expire
+	needAfter401             // the server refused the caller's token
+	needLogin                // Login: ask the Authenticator, not the store
+)
 
 // Stats counts what a Handler has done on its slow path.
 type Stats struct {
@@ -72,6 +84,8 @@ type Handler struct {
 	log          *slog.Logger
 
 	scheme, host, hostPort string // the service's origin, normalised
+	bareHost               string // host as URL.Host spells it without a port ([::1] for IPv6)
+	defaultPort            bool   // the origin's port is the scheme's default
 	secure                 bool   // tokens may go to the origin
 
 	cur    atomic.Pointer[state]
@@ -79,7 +93,7 @@ type Handler struct {
 
 	mu       sync.Mutex
 	fl       *flight
-	rejected string // last token the server rejected (never adopted from the store again)
+	rejected []string // the last tokens the server rejected (never adopted from the store again)
 
 	logins, refreshes, storeLoads, failures, resends atomic.Int64
 }
@@ -107,6 +121,11 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 		port = map[string]string{"http": "80", "https": "443"}[h.scheme]
 	}
 	h.host, h.hostPort = host, joinHostPort(host, port)
+	h.bareHost = host
+	if strings.Contains(host, ":") {
+		h.bareHost = "[" + host + "]"
+	}
+	h.defaultPort = port == defaultPort(h.scheme)
 	h.secure = h.scheme == "https" || h.insecure || isLoopback(host)
 	if h.initial != nil {
 		h.cur.Store(newState(h.initial))
@@ -130,8 +149,9 @@ func (h *Handler) ownOrigin(scheme, host string) bool {
 	if strings.EqualFold(host, h.hostPort) {
 		return true
 	}
-	// host without a port means the scheme's default port.
-	return strings.EqualFold(host, h.host) && (h.hostPort == joinHostPort(h.host, defaultPort(h.scheme)))
+	// host without a port means the scheme's default port. (Precomputed:
+	// this is the hot path, and it must not allocate.)
+	return h.defaultPort && strings.EqualFold(host, h.bareHost)
 }
 
 func defaultPort(scheme string) string {
@@ -178,8 +198,9 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 	}
 	ctx := req.Context()
 	st := h.cur.Load()
+	var preErr error // why the user could not be renewed before sending
 	if !h.usable(st) {
-		nst, err := h.obtain(ctx, st, false)
+		nst, err := h.obtain(ctx, st, needUsable)
 		if err != nil {
 			if st == nil || !h.loaded.Load() {
 				h.logf(ctx, "auth: no user for request", err)
@@ -189,6 +210,10 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 			if cerr := ctxErr(ctx); cerr != nil {
 				closeReqBody(req)
 				return nil, cerr
+			}
+			preErr = err
+			if st != nil && st.rejected.Load() {
+				st = nil // known to be refused; without it an anonymous call may pass
 			}
 		} else {
 			st = nst
@@ -206,6 +231,14 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 	resp, err := next.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || h.attempts == 0 {
 		return resp, err
+	}
+	if preErr != nil {
+		// This request's login just failed: do not try again for it (a
+		// second Authenticator call per request), report why.
+		if st != nil {
+			h.reject(st)
+		}
+		return withCause(resp, preErr), nil
 	}
 	return h.handle401(req, next, st, resp)
 }
@@ -244,7 +277,7 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 		if err != nil {
 			return nil, err
 		}
-		nst, err := h.obtain(ctx, sent, true)
+		nst, err := h.obtain(ctx, sent, needAfter401)
 		if err != nil {
 			return withCause(kept, err), nil
 		}
@@ -269,17 +302,34 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 // reject marks st's token as refused by the server, so no request sends it
 // again and the store's copy of it is not adopted.
 func (h *Handler) reject(st *state) {
-	st.rejected.Store(true)
+	if st.rejected.Swap(true) {
+		return // already noted
+	}
 	h.mu.Lock()
-	h.rejected = st.user.Token()
+	if len(h.rejected) == maxRejected {
+		copy(h.rejected, h.rejected[1:])
+		h.rejected = h.rejected[:maxRejected-1]
+	}
+	h.rejected = append(h.rejected, st.user.Token())
 	h.mu.Unlock()
 }
 
+// maxRejected is how many refused tokens the handler remembers.
+const maxRejected = 16
+
+// wasRejected reports whether the server refused tok; h.mu must be held.
+func (h *Handler) wasRejected(tok string) bool {
+	return slices.Contains(h.rejected, tok)
+}
+
 // obtain returns a usable user, sharing one flight among all callers.
-// stale is the state the caller found unusable (or that got a 401 when
-// force is set). A caller returns when the flight ends or its own context is
-// done, whichever is first; the flight itself runs on.
-func (h *Handler) obtain(ctx context.Context, stale *state, force bool) (*state, error) {
+// stale is the state the caller found unusable (or that got a 401). A
+// caller returns when the flight ends, its own context is done or the
+// flight's timeout passes, whichever is first; the flight itself runs on
+// until its Authenticator returns, but one that outlives its timeout is
+// abandoned: the next caller starts a new one, and its late result is
+// dropped.
+func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, error) {
 	h.mu.Lock()
 	if cur := h.cur.Load(); cur != stale && h.usable(cur) {
 		// Someone replaced the user meanwhile: use theirs.
@@ -288,18 +338,23 @@ func (h *Handler) obtain(ctx context.Context, stale *state, force bool) (*state,
 	}
 	f := h.fl
 	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		h.fl = f
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
+		f = &flight{done: make(chan struct{}), ctx: fctx}
+		h.fl = f
 		go func() {
 			defer cancel()
-			st, err := h.run(fctx, stale, force)
+			st, err := h.run(fctx, stale, why)
 			h.mu.Lock()
-			if st != nil {
-				h.cur.Store(st)
+			if h.fl == f { // not abandoned
+				h.fl = nil
+				if st != nil {
+					h.cur.Store(st)
+					h.loaded.Store(true)
+				}
+			} else if err == nil {
+				st, err = nil, fmt.Errorf("auth: login finished after its timeout: %w", context.DeadlineExceeded)
 			}
 			f.st, f.err = st, err
-			h.fl = nil
 			h.mu.Unlock()
 			close(f.done)
 		}()
@@ -310,30 +365,46 @@ func (h *Handler) obtain(ctx context.Context, stale *state, force bool) (*state,
 		return f.st, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-f.ctx.Done():
+		// The login timed out but its Authenticator has not returned.
+		select {
+		case <-f.done:
+			return f.st, f.err
+		default:
+		}
+		h.mu.Lock()
+		if h.fl == f {
+			h.fl = nil
+		}
+		h.mu.Unlock()
+		return nil, f.ctx.Err()
 	}
 }
 
 // run is the body of a flight: adopt the store's user, or refresh, or log
 // in. It returns the new state (not yet installed) or an error.
-func (h *Handler) run(ctx context.Context, stale *state, force bool) (*state, error) {
-	h.mu.Lock()
-	rejected := h.rejected
-	h.mu.Unlock()
+func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, error) {
+	force := why != needUsable
+	rejected := func(tok string) bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.wasRejected(tok)
+	}
 	base := stale
 	if cur := h.cur.Load(); cur != nil && cur != stale {
 		base = cur
 	}
-	if base != nil && (base.rejected.Load() || base.user.Token() == rejected) {
+	if base != nil && (base.rejected.Load() || rejected(base.user.Token())) {
 		base = nil
 	}
 
 	// 1. The store: at first use, or whenever another process may have
 	// logged in for us.
-	if h.store != nil {
+	if h.store != nil && why != needLogin {
 		su, err := h.store.Load(ctx, h.key)
 		h.loaded.Store(true)
 		switch {
-		case err == nil && su != nil && su.Token() != rejected && (stale == nil || su.Token() != stale.user.Token()):
+		case err == nil && su != nil && !rejected(su.Token()) && (stale == nil || su.Token() != stale.user.Token()):
 			if !su.ExpiredWithin(h.now(), h.skew) {
 				h.storeLoads.Add(1)
 				h.debug(ctx, "auth: using the stored user", su)
@@ -350,12 +421,20 @@ func (h *Handler) run(ctx context.Context, stale *state, force bool) (*state, er
 	}
 
 	// 2. Refresh a token that has not expired yet (not after a 401: a
-	// rejected token cannot be refreshed).
-	if !force && h.refresh && base != nil && !base.user.ExpiredWithin(h.now(), 0) {
+	// rejected token cannot be refreshed), unless the server already
+	// refused to refresh it.
+	if !force && h.refresh && base != nil && !base.refreshFailed.Load() && !base.user.ExpiredWithin(h.now(), 0) {
 		nu, err := h.svc.Refresh(ctx, base.user)
 		if err == nil {
 			h.refreshes.Add(1)
 			return h.adopt(ctx, nu), nil
+		}
+		h.failures.Add(1)
+		var le *LoginError
+		if errors.As(err, &le) {
+			// Refused, not a network failure: asking again for the same
+			// token would cost every request a round trip.
+			base.refreshFailed.Store(true)
 		}
 		h.logf(ctx, "auth: refresh failed; logging in instead", err)
 	}
@@ -405,7 +484,7 @@ func (h *Handler) Login(ctx context.Context) (*User, error) {
 	if h.authn == nil {
 		return nil, ErrNoAuthenticator
 	}
-	st, err := h.obtain(ctx, h.cur.Load(), true)
+	st, err := h.obtain(ctx, h.cur.Load(), needLogin)
 	if err != nil {
 		return nil, err
 	}
@@ -443,8 +522,7 @@ func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
 		if err != nil && !errors.Is(err, ErrNoUser) {
 			return nil, err
 		}
-		if u != nil {
-			h.cur.CompareAndSwap(nil, newState(u))
+		if u != nil && h.cur.CompareAndSwap(nil, newState(u)) {
 			h.storeLoads.Add(1)
 		}
 	}

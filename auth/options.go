@@ -73,7 +73,9 @@ func WithInsecureHTTP() Option { return func(h *Handler) { h.insecure = true } }
 
 // WithLoginTimeout bounds one shared login or refresh (default
 // DefaultLoginTimeout). No single caller's cancellation stops a login; this
-// does.
+// does. A login whose Authenticator ignores the timeout is abandoned when
+// it passes: its waiters get context.DeadlineExceeded, the next request
+// starts a new login, and the late result is not installed.
 func WithLoginTimeout(d time.Duration) Option {
 	return func(h *Handler) {
 		if d > 0 {

@@ -33,6 +33,8 @@ type Service struct {
 	// Legacy selects the Mobile Services protocol.
 	Legacy bool
 	// Client sends the requests; nil means a client on http.DefaultTransport.
+	// Redirects are never followed (its CheckRedirect is not used): a 3xx
+	// answer to a login or refresh is a *LoginError.
 	Client *http.Client
 	// Header is added to every request (installation id, user agent, API
 	// version or application key).
@@ -63,7 +65,8 @@ func ParseLoginResponse(body []byte) (*User, error) {
 	if err := dec.Decode(&lr); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON object of the expected shape", ErrInvalidLoginResponse)
 	}
-	if dec.More() {
+	// dec.More is not enough: it reports false for a stray '}' or ']'.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidLoginResponse)
 	}
 	switch {
@@ -147,10 +150,14 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 		req.Header.Set("X-ZUMO-AUTH", token)
 		req.Header.Set("X-ZUMO-FEATURES", "RT")
 	}
-	hc := s.Client
-	if hc == nil {
-		hc = http.DefaultClient
+	hc := http.Client{}
+	if s.Client != nil {
+		hc = *s.Client
 	}
+	// Never follow a redirect: http.Client copies X-ZUMO-AUTH to every hop,
+	// whatever its host, resends the credentials on a 307 or 308, and would
+	// take a login answer from the redirect target. A 3xx is a *LoginError.
+	hc.CheckRedirect = noRedirect
 	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -173,6 +180,8 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 	}
 	return ParseLoginResponse(data)
 }
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // message picks an error message from a body: a JSON string, an error /
 // description / message field, short plain text, or the status text.

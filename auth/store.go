@@ -50,3 +50,28 @@ func escapeKeyPart(s string) string {
 	}
 	return string(out)
 }
+
+// A Coordinator is a Store shared by many processes (a fleet of service
+// instances) that can make sure only one of them logs in at a time. When
+// the handler's store implements it, the handler calls Coordinate instead
+// of logging in by itself; within one process the handler's single flight
+// already makes that one call at a time.
+type Coordinator interface {
+	Store
+	// Coordinate returns a usable user for key, logging in at most once
+	// across every process that shares the store:
+	//   - rejected is a token the server refused ("" for none): the
+	//     shared entry is cleared only if it still holds that token
+	//     (compare-and-swap), so a token another process saved meanwhile
+	//     survives;
+	//   - usable reports whether a stored user can be used as it is (not
+	//     expiring within the skew, not rejected); such a user is
+	//     returned without a login;
+	//   - login logs in (or refreshes); Coordinate calls it only while it
+	//     holds the fleet's lock, saves its user, and wakes the processes
+	//     waiting for it.
+	// When the shared store cannot be reached, Coordinate may call login
+	// without the lock (a local login beats no login) and report the store
+	// error through its own logging; it returns login's error as is.
+	Coordinate(ctx context.Context, key, rejected string, usable func(*User) bool, login func(context.Context) (*User, error)) (*User, error)
+}

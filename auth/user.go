@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -21,8 +22,11 @@ const legacyIssuer = "urn:microsoft:windows-azure:zumo"
 // read once, when the User is made (NewUser or UnmarshalJSON), never per
 // request. Printing a User with fmt or log/slog never shows its token.
 type User struct {
-	id     string
-	token  string
+	id string
+	// token is behind a pointer so that printing a User value (a copy, or
+	// a field of a struct printed with %+v) shows an address, not the
+	// token: fmt cannot call methods on unexported fields.
+	token  *string
 	exp    time.Time // zero: unknown expiry
 	hasExp bool
 	prov   string
@@ -33,7 +37,7 @@ type User struct {
 // user whose expiry is unknown, which is sent as is and left to the server to
 // judge. The signature is not verified; a client does not have the key.
 func NewUser(userID, token string) *User {
-	u := &User{id: userID, token: token}
+	u := &User{id: userID, token: &token}
 	c, err := ReadClaims(token)
 	if err == nil {
 		u.exp, u.hasExp = c.ExpiresAt, !c.ExpiresAt.IsZero()
@@ -46,7 +50,12 @@ func NewUser(userID, token string) *User {
 func (u *User) ID() string { return u.id }
 
 // Token returns the authentication token. Treat it as a secret: never log it.
-func (u *User) Token() string { return u.token }
+func (u *User) Token() string {
+	if u.token == nil {
+		return ""
+	}
+	return *u.token
+}
 
 // ExpiresAt returns when the token expires, read from its exp claim, and
 // false when the expiry is unknown.
@@ -107,7 +116,7 @@ type userJSON struct {
 // MarshalJSON writes {"userId":…,"authenticationToken":…}. The output holds
 // the token: it is for a user store, not for a log.
 func (u *User) MarshalJSON() ([]byte, error) {
-	return json.Marshal(userJSON{UserID: u.id, Token: u.token})
+	return json.Marshal(userJSON{UserID: u.id, Token: u.Token()})
 }
 
 // ErrInvalidUser is returned (wrapped) when stored or received user data
@@ -138,6 +147,10 @@ type Claims struct {
 	Provider string
 }
 
+// maxExp is the largest exp accepted: 9999-12-31T23:59:59Z. Larger values
+// do not fit a time.Time as seconds and are no real expiry.
+const maxExp = 253402300799
+
 // ErrMalformedToken is returned (wrapped) by ReadClaims when a token is not
 // a JWT whose claims can be read.
 var ErrMalformedToken = errors.New("auth: malformed token")
@@ -145,7 +158,7 @@ var ErrMalformedToken = errors.New("auth: malformed token")
 // ReadClaims reads a token's claims without verifying its signature. It
 // fails with an error wrapping ErrMalformedToken when the token is not three
 // base64url parts with a JSON object in the middle, or when exp is not a
-// number. The error never contains the token.
+// number between 1970 and 9999. The error never contains the token.
 func ReadClaims(token string) (Claims, error) {
 	var mc jwt.MapClaims
 	p := jwt.NewParser(jwt.WithoutClaimsValidation())
@@ -153,12 +166,21 @@ func ReadClaims(token string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: %s", ErrMalformedToken, reason(err))
 	}
 	var c Claims
-	exp, err := mc.GetExpirationTime()
-	if err != nil {
-		return Claims{}, fmt.Errorf("%w: exp is not a number", ErrMalformedToken)
-	}
-	if exp != nil {
-		c.ExpiresAt = exp.Time.UTC()
+	// exp is read here rather than with jwt's GetExpirationTime, which
+	// truncates fractional seconds and overflows on huge values.
+	if v, ok := mc["exp"]; ok {
+		f, isNum := v.(float64)
+		switch {
+		case !isNum:
+			return Claims{}, fmt.Errorf("%w: exp is not a number", ErrMalformedToken)
+		case f == 0:
+			// jwt's convention: exp 0 is no exp.
+		case f < 0 || f > maxExp:
+			return Claims{}, fmt.Errorf("%w: exp is out of range", ErrMalformedToken)
+		default:
+			sec, frac := math.Modf(f)
+			c.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		}
 	}
 	c.Subject, _ = mc["sub"].(string)
 	if c.Subject == "" {
