@@ -398,6 +398,36 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		base = nil
 	}
 
+	// A store shared by a fleet makes the decision for every process:
+	// adopt what another process saved, or log in under the fleet's lock.
+	if co, ok := h.store.(Coordinator); ok && why != needLogin {
+		rejectedTok := ""
+		if why == needAfter401 && stale != nil {
+			rejectedTok = stale.user.Token()
+		}
+		var renewed, isNew bool
+		u, err := co.Coordinate(ctx, h.key, rejectedTok,
+			func(u *User) bool { return u != nil && !rejected(u.Token()) && !u.ExpiredWithin(h.now(), h.skew) },
+			func(ctx context.Context) (*User, error) {
+				nu, fresh, err := h.renew(ctx, base, force, stale)
+				renewed, isNew = true, fresh
+				return nu, err
+			})
+		h.loaded.Store(true)
+		if err != nil {
+			return nil, err
+		}
+		if !renewed {
+			h.storeLoads.Add(1)
+			h.debug(ctx, "auth: using the user the fleet shares", u)
+			return newState(u), nil
+		}
+		if !isNew {
+			return base, nil
+		}
+		return h.announce(ctx, u), nil
+	}
+
 	// 1. The store: at first use, or whenever another process may have
 	// logged in for us.
 	if h.store != nil && why != needLogin {
@@ -420,6 +450,20 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		h.loaded.Store(true)
 	}
 
+	nu, isNew, err := h.renew(ctx, base, force, stale)
+	if err != nil {
+		return nil, err
+	}
+	if !isNew {
+		return base, nil
+	}
+	return h.adopt(ctx, nu), nil
+}
+
+// renew refreshes base (2.) or logs in (3.). It returns the user and
+// whether it is a new one; without an Authenticator a base still valid is
+// kept (isNew false). It saves nothing.
+func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *state) (u *User, isNew bool, err error) {
 	// 2. Refresh a token that has not expired yet (not after a 401: a
 	// rejected token cannot be refreshed), unless the server already
 	// refused to refresh it.
@@ -427,7 +471,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		nu, err := h.svc.Refresh(ctx, base.user)
 		if err == nil {
 			h.refreshes.Add(1)
-			return h.adopt(ctx, nu), nil
+			return nu, true, nil
 		}
 		h.failures.Add(1)
 		var le *LoginError
@@ -442,25 +486,25 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 	// 3. Log in.
 	if h.authn == nil {
 		if base != nil {
-			return base, nil // within the skew but still valid: keep using it
+			return base.user, false, nil // within the skew but still valid: keep using it
 		}
 		if stale != nil && !force {
-			return nil, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
+			return nil, false, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
 		}
-		return nil, ErrNoAuthenticator
+		return nil, false, ErrNoAuthenticator
 	}
 	nu, err := h.authn.Authenticate(ctx, h.svc)
 	if err != nil {
 		h.failures.Add(1)
 		h.logf(ctx, "auth: login failed", err)
-		return nil, err
+		return nil, false, err
 	}
 	if nu == nil {
 		h.failures.Add(1)
-		return nil, fmt.Errorf("%w: authenticator returned no user", ErrInvalidLoginResponse)
+		return nil, false, fmt.Errorf("%w: authenticator returned no user", ErrInvalidLoginResponse)
 	}
 	h.logins.Add(1)
-	return h.adopt(ctx, nu), nil
+	return nu, true, nil
 }
 
 // adopt saves a new user to the store and announces it.
@@ -470,6 +514,11 @@ func (h *Handler) adopt(ctx context.Context, u *User) *state {
 			h.logf(ctx, "auth: saving the user failed", err)
 		}
 	}
+	return h.announce(ctx, u)
+}
+
+// announce tells the WithOnUser callback about a new user.
+func (h *Handler) announce(ctx context.Context, u *User) *state {
 	h.debug(ctx, "auth: new user", u)
 	if h.onUser != nil {
 		h.onUser(u)
