@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,9 +31,27 @@ type state struct {
 	hdr           []string
 	rejected      atomic.Bool // the server answered 401 to this token
 	refreshFailed atomic.Bool // the server refused to refresh this token
+
+	// For the default clock: the token stays usable while
+	// time.Since(born) < fresh. One monotonic clock read per request,
+	// instead of a wall-clock read and a comparison.
+	born  time.Time
+	fresh time.Duration
 }
 
-func newState(u *User) *state { return &state{user: u, hdr: []string{u.Token()}} }
+// newState wraps u for installing; with the default clock it also works
+// out how long u stays usable.
+func (h *Handler) newState(u *User) *state {
+	st := &state{user: u, hdr: []string{u.Token()}}
+	if h.monotonic {
+		st.born = time.Now()
+		st.fresh = math.MaxInt64
+		if exp, ok := u.ExpiresAt(); ok {
+			st.fresh = exp.Sub(st.born) - h.skew
+		}
+	}
+	return st
+}
 
 // flight is one shared login (or store load, or refresh).
 type flight struct {
@@ -83,7 +102,11 @@ type Handler struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 
+	monotonic   bool // the clock is time.Now: expiry is checked on the monotonic clock
+	customClock bool // WithClock was given
+
 	scheme, host, hostPort string // the service's origin, normalised
+	exactHost              string // the app URL's Host exactly as the client spells it
 	bareHost               string // host as URL.Host spells it without a port ([::1] for IPv6)
 	defaultPort            bool   // the origin's port is the scheme's default
 	secure                 bool   // tokens may go to the origin
@@ -127,8 +150,10 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 	}
 	h.defaultPort = port == defaultPort(h.scheme)
 	h.secure = h.scheme == "https" || h.insecure || isLoopback(host)
+	h.exactHost = u.Host
+	h.monotonic = !h.customClock
 	if h.initial != nil {
-		h.cur.Store(newState(h.initial))
+		h.cur.Store(h.newState(h.initial))
 		h.loaded.Store(true)
 	}
 	return h
@@ -143,6 +168,9 @@ func joinHostPort(host, port string) string {
 
 // ownOrigin reports whether u has the service's scheme, host and port.
 func (h *Handler) ownOrigin(scheme, host string) bool {
+	if scheme == h.scheme && host == h.exactHost {
+		return true // the client's own URLs: the common case, no folding
+	}
 	if !strings.EqualFold(scheme, h.scheme) {
 		return false
 	}
@@ -177,7 +205,13 @@ func (h *Handler) Stats() Stats {
 
 // usable reports whether st can be sent as it is.
 func (h *Handler) usable(st *state) bool {
-	return st != nil && !st.rejected.Load() && !st.user.ExpiredWithin(h.now(), h.skew)
+	if st == nil || st.rejected.Load() {
+		return false
+	}
+	if h.monotonic && !st.born.IsZero() {
+		return time.Since(st.born) < st.fresh
+	}
+	return !st.user.ExpiredWithin(h.now(), h.skew)
 }
 
 // Handle implements handler.Handler.
@@ -420,7 +454,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		if !renewed {
 			h.storeLoads.Add(1)
 			h.debug(ctx, "auth: using the user the fleet shares", u)
-			return newState(u), nil
+			return h.newState(u), nil
 		}
 		if !isNew {
 			return base, nil
@@ -438,10 +472,10 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 			if !su.ExpiredWithin(h.now(), h.skew) {
 				h.storeLoads.Add(1)
 				h.debug(ctx, "auth: using the stored user", su)
-				return newState(su), nil
+				return h.newState(su), nil
 			}
 			if base == nil && !su.ExpiredWithin(h.now(), 0) {
-				base = newState(su) // still valid: a refresh candidate
+				base = h.newState(su) // still valid: a refresh candidate
 			}
 		case err != nil && !errors.Is(err, ErrNoUser):
 			h.logf(ctx, "auth: user store load failed; treating it as empty", err)
@@ -523,7 +557,7 @@ func (h *Handler) announce(ctx context.Context, u *User) *state {
 	if h.onUser != nil {
 		h.onUser(u)
 	}
-	return newState(u)
+	return h.newState(u)
 }
 
 // Login logs in now with the configured Authenticator (sharing a flight
@@ -548,7 +582,7 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 		return errors.New("auth: SetUser needs a user; use Logout to clear")
 	}
 	h.mu.Lock()
-	h.cur.Store(newState(u))
+	h.cur.Store(h.newState(u))
 	h.loaded.Store(true)
 	h.mu.Unlock()
 	var err error
@@ -571,7 +605,7 @@ func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
 		if err != nil && !errors.Is(err, ErrNoUser) {
 			return nil, err
 		}
-		if u != nil && h.cur.CompareAndSwap(nil, newState(u)) {
+		if u != nil && h.cur.CompareAndSwap(nil, h.newState(u)) {
 			h.storeLoads.Add(1)
 		}
 	}

@@ -42,7 +42,7 @@ func WithSkew(d time.Duration) Option {
 func WithClock(now func() time.Time) Option {
 	return func(h *Handler) {
 		if now != nil {
-			h.now = now
+			h.now, h.customClock = now, true
 		}
 	}
 }
