@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -163,7 +165,12 @@ func ReadClaims(token string) (Claims, error) {
 	var mc jwt.MapClaims
 	p := jwt.NewParser(jwt.WithoutClaimsValidation())
 	if _, _, err := p.ParseUnverified(token, &mc); err != nil {
-		return Claims{}, fmt.Errorf("%w: %s", ErrMalformedToken, reason(err))
+		// The claims do not depend on the header's alg: a token whose alg
+		// is missing or unknown to the jwt library still has a readable
+		// exp. Read the claims segment with the library's decoder.
+		if !errors.Is(err, jwt.ErrTokenUnverifiable) || !claimsOnly(p, token, &mc) {
+			return Claims{}, fmt.Errorf("%w: %s", ErrMalformedToken, reason(err))
+		}
 	}
 	var c Claims
 	// exp is read here rather than with jwt's GetExpirationTime, which
@@ -194,6 +201,35 @@ func ReadClaims(token string) (Claims, error) {
 		}
 	}
 	return c, nil
+}
+
+// claimsOnly decodes the claims segment of a three-part token into mc.
+func claimsOnly(p *jwt.Parser, token string, mc *jwt.MapClaims) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	b, err := p.DecodeSegment(parts[1])
+	if err != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil || m == nil {
+		return false
+	}
+	for k, v := range m {
+		if n, ok := v.(json.Number); ok {
+			f, err := n.Float64()
+			if err != nil {
+				return false
+			}
+			m[k] = f
+		}
+	}
+	*mc = m
+	return true
 }
 
 // reason turns a jwt parse error into words that cannot contain the token.

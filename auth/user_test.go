@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testKey signs every token the tests make; the client never checks it.
@@ -337,4 +339,22 @@ func TestKey(t *testing.T) {
 			t.Error("Key is not deterministic")
 		}
 	}
+}
+
+func TestReadClaimsIgnoresTheHeadersAlg(t *testing.T) {
+	enc := base64.RawURLEncoding.EncodeToString
+	claims := enc([]byte(`{"sub":"sid:x","exp":1900000000.5}`))
+	for name, header := range map[string]string{
+		"no alg":      `{"typ":"JWT"}`,
+		"unknown alg": `{"alg":"XYZ999","typ":"JWT"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := ReadClaims(enc([]byte(header)) + "." + claims + ".sig")
+			require.NoError(t, err)
+			assert.Equal(t, time.Unix(1900000000, 5e8).UTC(), c.ExpiresAt)
+			assert.Equal(t, "sid:x", c.Subject)
+		})
+	}
+	_, err := ReadClaims(enc([]byte(`{"typ":"JWT"}`)) + ".bm90IGpzb24.sig")
+	assert.ErrorIs(t, err, ErrMalformedToken)
 }

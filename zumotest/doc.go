@@ -64,14 +64,14 @@
 //   - A stale version in a PATCH body without If-Match: 409 with the current
 //     row.
 //   - Soft delete (SoftDelete): deleted rows are hidden from lists unless
-//     __includeDeleted is present with any value (even "false"), and lookups,
-//     updates and deletes of them get 404 even with __includeDeleted.
-//   - Paging: a list returns at most the page size (PageSize, default 50);
-//     $top missing or 0 means the page size, $top above MaxTop (default
-//     1000) is a 400. When rows the client asked for remain, a
+//     __includeDeleted has a non-empty value (any: "false" too; an empty
+//     "__includeDeleted=" does not count), and lookups, updates and deletes
+//     of them get 404 even with __includeDeleted.
+//   - Paging: $top is honoured as it is, up to MaxTop (default 1000; above
+//     it, 400). Without $top (or with $top=0) a list returns one page of
+//     PageSize rows (default 50), and when rows remain a
 //     Link: <absolute URL>; rel=next header points at them: the same
-//     scheme, host:port, path and query, with $skip advanced (and $top
-//     reduced to what is left of it, when the client gave one). A page that
+//     scheme, host:port, path and query, with $skip advanced. A page that
 //     ends exactly at the last row gets no Link.
 //   - $inlinecount=allpages wraps the page: {"results":[…],"count":N}, where
 //     N counts every matching row before $skip/$top.
@@ -130,17 +130,34 @@
 // where the official behaviour depends on the database.
 //
 //   - Link header: correct and RFC 8288 (angle brackets, the request's
-//     scheme, host:port and table path, only when rows remain). The official
-//     server sends "http://127.0.0.1/?%24top=50&%24skip=50; rel=next" — no
-//     port, path "/", no brackets, and a link after a full last page. Clients
-//     must cope with both; tests of the broken form need the real server.
+//     scheme, host:port and table path), and only when the page size cut a
+//     list short and rows remain. The official server sends
+//     "http://127.0.0.1/?%24top=50&%24skip=50; rel=next" — no port, path
+//     "/", no brackets, every request parameter kept (in Node's escaping)
+//     with $top and $skip last — whenever a page is full: after a full last
+//     page (a link to an empty page), and also when the client's own $top
+//     was satisfied ($top=2 answered with 2 rows gets a link). Clients must
+//     cope with both; tests of the broken form need the real server.
 //   - A $filter, $orderby or $select that does not parse is a 400 with the
 //     position, not a 500, so tests can assert on it. A filter that parses
 //     but cannot be evaluated on a row (ordering a string against a number,
 //     arithmetic overflow) is also a 400.
 //   - startswith, endswith, substringof, indexof, mod, length, year and the
 //     other functions work, as on Azure SQL; on the official server's sqlite
-//     provider some silently match nothing or fail with 500.
+//     provider startswith, endswith, substringof, indexof and mod silently
+//     match nothing, and length and year fail with 500.
+//   - tolower and toupper change every letter (Unicode case mapping); on
+//     sqlite they change ASCII letters only, so tolower('ÜBER') is 'Über'.
+//   - Numbers written without a fraction are integers, and div on two
+//     integers truncates (5 div 2 is 2), as SQL does for INT columns and as
+//     a .NET backend with int properties does. The official Node server
+//     stores every number as a float (FLOAT(53) on Azure SQL, REAL on
+//     sqlite), so 5 div 2 is 2.5 there.
+//   - There is no schema: a row has exactly the properties written to it.
+//     The official server has one (declared columns, plus those dynamic
+//     schema adds): every row has every column, null when not set, so
+//     inserting {"text":"x"} answers "due":null,"category":null,… and a
+//     column one insert adds appears as null in every other row.
 //   - A column no row has is null: (nosuch eq 'x') gives 200 [] as on the
 //     official server, but (nosuch eq null) matches every row where the
 //     official server gives []. Column names are case-sensitive (sqlite's

@@ -169,14 +169,16 @@ func (AccessOption) applyAPI(c *apiConfig)     { c.authenticated = true }
 func Authenticated() AccessOption { return AccessOption{} }
 
 // SoftDelete makes DELETE mark rows deleted instead of removing them;
-// deleted rows are hidden from lists (unless __includeDeleted is present)
+// deleted rows are hidden from lists (unless __includeDeleted has a value)
 // and from lookups, and POST /tables/{t}/{id} undeletes them.
 func SoftDelete() TableOption {
 	return tableOptionFunc(func(c *tableConfig) { c.softDelete = true })
 }
 
-// PageSize sets the largest page a list returns (default 50); larger
-// $top values are truncated to it and a Link header announces the rest.
+// PageSize sets the page size (default 50): the number of rows a list
+// returns when the request has no $top (or $top=0), with a Link header
+// announcing the rest. A $top up to MaxTop is honoured as it is, as on the
+// official server.
 // A value below 1 makes the declaration fail.
 func PageSize(n int) TableOption {
 	return tableOptionFunc(func(c *tableConfig) { c.pageSize = n })

@@ -225,13 +225,23 @@ func parseQuery(raw string) (*tableQuery, error) {
 	if v, ok := one("$inlinecount"); ok && v == "allpages" {
 		q.inlineCount = true
 	}
-	if _, ok := vals["__includeDeleted"]; ok {
-		q.includeDeleted = true
-	}
+	q.includeDeleted = includeDeleted(vals["__includeDeleted"])
 	if v, ok := one("__systemproperties"); ok {
 		q.sysProps = parseSysProps(v)
 	}
 	return q, nil
+}
+
+// includeDeleted reads __includeDeleted as the official server does
+// (!!req.query.__includeDeleted, after Express's query parser): any
+// non-empty value includes deleted rows, "false" too; an empty value
+// ("__includeDeleted=" or a bare "__includeDeleted") does not; the key
+// given twice is an array, which is truthy.
+func includeDeleted(vs []string) bool {
+	if len(vs) > 1 {
+		return true
+	}
+	return len(vs) == 1 && vs[0] != ""
 }
 
 // parseSysProps reads a legacy __systemproperties value: "*" or a comma
@@ -733,22 +743,20 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, t *table, q *table
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// As on the official server, the page size applies only when $top is
+	// missing or 0; a $top up to maxTop is honoured as it is. So only a
+	// page-size page can leave rows the client asked for: then a Link
+	// points at the rest.
 	total := len(recs)
-	limit := t.cfg.pageSize
-	requested := -1 // the client's window, -1 for "to the end"
-	if q.topSet && q.top > 0 {
-		requested = q.top
-		limit = min(limit, q.top)
+	limit, bounded := t.cfg.pageSize, q.topSet && q.top > 0
+	if bounded {
+		limit = q.top
 	}
 	start := min(q.skip, total)
 	end := min(start+limit, total)
 	page := recs[start:end]
-	if end < total && (requested < 0 || q.skip+requested > end) {
-		newTop := -1
-		if requested >= 0 {
-			newTop = requested - len(page)
-		}
-		w.Header().Set("Link", "<"+nextLink(r, q.skip+len(page), newTop)+">; rel=next")
+	if !bounded && end < total {
+		w.Header().Set("Link", "<"+nextLink(r, q.skip+len(page), -1)+">; rel=next")
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()

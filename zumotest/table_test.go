@@ -243,7 +243,10 @@ func TestSoftDelete(t *testing.T) {
 		{"list hides deleted", req{path: "/tables/todoitem"}, http.StatusOK, []string{"2"}},
 		{"__includeDeleted=true", req{path: "/tables/todoitem?__includeDeleted=true"}, http.StatusOK, []string{"1", "2"}},
 		{"__includeDeleted=false still includes", req{path: "/tables/todoitem?__includeDeleted=false"}, http.StatusOK, []string{"1", "2"}},
-		{"filter on deleted", req{path: "/tables/todoitem?__includeDeleted&$filter=" + url.QueryEscape("(deleted eq true)")}, http.StatusOK, []string{"1"}},
+		{"filter on deleted", req{path: "/tables/todoitem?__includeDeleted=1&$filter=" + url.QueryEscape("(deleted eq true)")}, http.StatusOK, []string{"1"}},
+		{"__includeDeleted= empty does not include", req{path: "/tables/todoitem?__includeDeleted="}, http.StatusOK, []string{"2"}},
+		{"bare __includeDeleted does not include", req{path: "/tables/todoitem?__includeDeleted"}, http.StatusOK, []string{"2"}},
+		{"__includeDeleted twice includes", req{path: "/tables/todoitem?__includeDeleted=&__includeDeleted="}, http.StatusOK, []string{"1", "2"}},
 		{"lookup of a deleted row", req{path: "/tables/todoitem/1"}, http.StatusNotFound, nil},
 		{"lookup with __includeDeleted", req{path: "/tables/todoitem/1?__includeDeleted=true"}, http.StatusNotFound, nil},
 		{"update of a deleted row", req{method: http.MethodPatch, path: "/tables/todoitem/1", body: `{"text":"x"}`}, http.StatusNotFound, nil},
@@ -342,8 +345,10 @@ func TestPagingAndLink(t *testing.T) {
 		{name: "second page", query: "$orderby=n&$skip=50", wantN: seq(50, 100), wantLink: "$orderby=n&$skip=100"},
 		{name: "last short page", query: "$orderby=n&$skip=100", wantN: seq(100, 120)},
 		{name: "top 0 is the page size", query: "$orderby=n&$top=0", wantN: seq(0, 50), wantLink: "$orderby=n&$top=0&$skip=50"},
-		{name: "top beyond page size is truncated", query: "$orderby=n&$top=60", wantN: seq(0, 50), wantLink: "$orderby=n&$top=10&$skip=50"},
-		{name: "rest of a truncated top", query: "$orderby=n&$top=10&$skip=50", wantN: seq(50, 60)},
+		{name: "top beyond page size is honoured", query: "$orderby=n&$top=60", wantN: seq(0, 60)},
+		{name: "top beyond page size with skip", query: "$orderby=n&$top=60&$skip=50", wantN: seq(50, 110)},
+		{name: "top beyond page size past the end", query: "$orderby=n&$top=100&$skip=90", wantN: seq(90, 120)},
+		{name: "top 1000 reads everything", query: "$orderby=n&$top=1000", wantN: seq(0, 120)},
 		{name: "top within page size", query: "$orderby=n&$top=30", wantN: seq(0, 30)},
 		{name: "top exactly the rest", query: "$orderby=n&$skip=70&$top=50", wantN: seq(70, 120)},
 		{name: "skip past the end", query: "$orderby=n&$skip=500", wantN: []int{}},
@@ -387,7 +392,7 @@ func TestPagingAndLink(t *testing.T) {
 	}
 
 	t.Run("following links reads every row once", func(t *testing.T) {
-		for _, q := range []string{"$orderby=n", "$orderby=n&$top=75", "$orderby=n&$inlinecount=allpages"} {
+		for _, q := range []string{"$orderby=n", "$orderby=n&$top=75", "$orderby=n&$top=0", "$orderby=n&$inlinecount=allpages", "a=1&$orderby=n&b=2"} {
 			next := s.URL + "/tables/items?" + q
 			var got []int
 			for pages := 0; next != ""; pages++ {
@@ -430,6 +435,9 @@ func TestPagingAndLink(t *testing.T) {
 
 	t.Run("table options", func(t *testing.T) {
 		assert.Len(t, do(t, s, req{path: "/tables/small"}).arr(t), 10)
+		r := do(t, s, req{path: "/tables/small?$top=15"})
+		assert.Len(t, r.arr(t), 15, "$top above the page size is honoured")
+		assert.Nil(t, parseLink(t, r.Header), "the client's $top was satisfied: no link")
 		assert.Equal(t, http.StatusBadRequest, do(t, s, req{path: "/tables/small?$top=21"}).Status)
 		assert.Equal(t, http.StatusOK, do(t, s, req{path: "/tables/small?$top=20"}).Status)
 	})

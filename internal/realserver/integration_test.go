@@ -19,6 +19,17 @@ package realserver_test
 //     "false", "0" or "no" do include them.
 //   - A next link appears exactly when the page is full (rows == $top), so a
 //     full last page gets a link to an empty page, as documented.
+//
+// Found later through the SDK (sdk_test.go, diff_test.go):
+//   - tolower/toupper change ASCII letters only (sqlite's lower/upper):
+//     tolower('ÜBER') is 'Über'.
+//   - Numbers are stored as floats, so div is float division: 5 div 2 is 2.5.
+//   - Column names in $filter are case-insensitive (sqlite's): Priority
+//     matches the priority column.
+//   - A column that dynamic schema adds for one insert appears as null in
+//     every other row, as the declared ones do.
+//   - The Link keeps Node's own escaping of the parameters: "(" ")" "'" stay
+//     as they are (%24filter=(category%20eq%20'x')).
 
 import (
 	"bytes"
