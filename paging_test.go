@@ -30,6 +30,9 @@ func pagedTable(t *testing.T, mux *http.ServeMux, n, pageSize int, link func(r *
 		top := pageSize
 		if s := q.Get("$top"); s != "" {
 			top, _ = strconv.Atoi(s)
+			if top == 0 {
+				top = pageSize // as the official servers read $top=0
+			}
 		}
 		top = min(top, pageSize)
 		var out []row
@@ -260,4 +263,16 @@ func TestAllCapsEachRequestsTop(t *testing.T) {
 	require.NoError(t, err)
 	assertRows(t, got, 0, 2500)
 	assert.Equal(t, []string{"1000", "1000", "1000"}, tops, "1000 + 1000 + a short 500: the end, no fourth request")
+}
+
+func TestTakeZeroReturnsNoItemsButTheCount(t *testing.T) {
+	c, mux, _, _ := setup(t)
+	pagedTable(t, mux, 75, 50, nil) // $top=0 → a page of 50, as the official servers answer
+	p, err := GetTable[row](c, "rows").Query().Take(0).IncludeTotalCount().Page(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, p.Items)
+	assert.Equal(t, int64(75), p.TotalCount)
+	items, err := GetTable[row](c, "rows").Query().Take(3).ToSlice(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, items, 3)
 }

@@ -340,7 +340,10 @@ func (q Query[T]) ToSlice(ctx context.Context) ([]T, error) {
 }
 
 // Page sends the query (one request) and returns the page with its total
-// count and next link. It fails like ToSlice.
+// count and next link. It never returns more items than Take asked for,
+// even from a server that sends more ($top=0 reads as "a default page" on
+// the official servers; Take(0).IncludeTotalCount() is the way to ask for
+// the count alone). It fails like ToSlice.
 func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	rq, err := q.appendQuery(nil, q.skip, q.hasSkip, q.top, q.hasTop)
 	if err != nil {
@@ -349,7 +352,15 @@ func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	u := *q.t.url
 	u.RawQuery = string(rq)
 	p, _, err := q.fetch(ctx, &u, q.features(), nil)
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	if q.hasTop && len(p.Items) > q.top {
+		// Servers read $top=0 as "a default page" (and some ignore $top):
+		// Take is the caller's limit, so it holds here too.
+		p.Items = p.Items[:q.top:q.top]
+	}
+	return p, nil
 }
 
 // maxRequestTop caps the $top of each request All sends: the official
