@@ -178,3 +178,54 @@ func TestCoordinatorAfter401PassesTheRejectedToken(t *testing.T) {
 		}
 	})
 }
+
+// Logout and SetUser during a login win over the login's result.
+func TestLogoutAndSetUserDuringALoginWin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		e.authn.delay = time.Second
+		store := &fakeFleet{lock: make(chan struct{}, 1)}
+		h := NewHandler(e.svc, WithAuthenticator(e.authn), WithStore(plainStore{store}, "k"))
+		rt := handler.Chain(e.srv, h)
+		done := make(chan *http.Response)
+		go func() {
+			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+			done <- resp
+		}()
+		time.Sleep(500 * time.Millisecond) // the login is under way
+		if err := h.Logout(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		resp := <-done
+		resp.Body.Close()
+		if h.User() != nil {
+			t.Error("a login that finished after Logout installed its user")
+		}
+		if u, _ := store.Load(context.Background(), "k"); u != nil {
+			t.Error("the store holds a user after Logout")
+		}
+
+		// SetUser during a login: the set user stays.
+		go func() {
+			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+			done <- resp
+		}()
+		time.Sleep(500 * time.Millisecond)
+		mine := e.auth.user(time.Time{})
+		if err := h.SetUser(context.Background(), mine); err != nil {
+			t.Fatal(err)
+		}
+		resp = <-done
+		resp.Body.Close()
+		if h.User() != mine {
+			t.Error("a login that finished after SetUser replaced the set user")
+		}
+	})
+}
+
+// plainStore hides the fleet's Coordinate: a store for one process.
+type plainStore struct{ f *fakeFleet }
+
+func (p plainStore) Load(ctx context.Context, k string) (*User, error) { return p.f.Load(ctx, k) }
+func (p plainStore) Save(ctx context.Context, k string, u *User) error { return p.f.Save(ctx, k, u) }
+func (p plainStore) Clear(ctx context.Context, k string) error         { return p.f.Clear(ctx, k) }

@@ -25,6 +25,9 @@ var (
 	// go over plain http to a host that is not loopback, and
 	// WithInsecureHTTP was not given.
 	ErrInsecureTransport = errors.New("auth: refusing to send a token over plain http to a non-loopback host")
+	// ErrLoggedOut is returned to the callers of a login that finished
+	// after Logout was called: the logout wins, and nobody is logged in.
+	ErrLoggedOut = errors.New("auth: logged out while the login was under way")
 	// ErrStillUnauthorized is the cause attached to a 401 that came back
 	// after every allowed fresh login.
 	ErrStillUnauthorized = errors.New("auth: still unauthorized after logging in again")

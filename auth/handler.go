@@ -55,6 +55,7 @@ func (h *Handler) newState(u *User) *state {
 
 // flight is one shared login (or store load, or refresh).
 type flight struct {
+	gen  uint64 // h.gen when the flight started
 	done chan struct{}
 	ctx  context.Context // the flight's own: WithoutCancel plus the login timeout
 	st   *state
@@ -115,6 +116,7 @@ type Handler struct {
 	loaded atomic.Bool // the store was consulted
 
 	mu       sync.Mutex
+	gen      uint64 // bumped by SetUser and Logout
 	fl       *flight
 	rejected []string // the last tokens the server rejected (never adopted from the store again)
 
@@ -373,15 +375,25 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 	f := h.fl
 	if f == nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
-		f = &flight{done: make(chan struct{}), ctx: fctx}
+		f = &flight{done: make(chan struct{}), ctx: fctx, gen: h.gen}
 		h.fl = f
 		go func() {
 			defer cancel()
 			st, err := h.run(fctx, stale, why)
+			undo := false
 			h.mu.Lock()
 			if h.fl == f { // not abandoned
 				h.fl = nil
-				if st != nil {
+				switch {
+				case st != nil && h.gen != f.gen:
+					// SetUser or Logout ran meanwhile: the caller's word
+					// wins over this flight's result.
+					if cur := h.cur.Load(); cur != nil {
+						st = cur
+					} else {
+						st, err, undo = nil, ErrLoggedOut, true
+					}
+				case st != nil:
 					h.cur.Store(st)
 					h.loaded.Store(true)
 				}
@@ -390,6 +402,11 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 			}
 			f.st, f.err = st, err
 			h.mu.Unlock()
+			if undo && h.store != nil {
+				// The flight saved its user after the Logout cleared the
+				// store: clear it again.
+				_ = h.store.Clear(fctx, h.key)
+			}
 			close(f.done)
 		}()
 	}
@@ -582,6 +599,7 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 		return errors.New("auth: SetUser needs a user; use Logout to clear")
 	}
 	h.mu.Lock()
+	h.gen++
 	h.cur.Store(h.newState(u))
 	h.loaded.Store(true)
 	h.mu.Unlock()
@@ -616,6 +634,7 @@ func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
 // It does not tell the server. It returns the store's error, if any.
 func (h *Handler) Logout(ctx context.Context) error {
 	h.mu.Lock()
+	h.gen++
 	h.cur.Store(nil)
 	h.loaded.Store(true)
 	h.mu.Unlock()
