@@ -61,6 +61,7 @@ type Error struct {
 	Err error
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("zumo: %s %s: %d %s", e.Method, e.URL, e.StatusCode, e.Message)
 	if e.Err != nil {
@@ -98,6 +99,7 @@ type ConflictError[T any] struct {
 	HasItem bool
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *ConflictError[T]) Error() string { return e.Err.Error() }
 
 // Unwrap returns Err, so errors.Is matches the status sentinels.
@@ -114,6 +116,7 @@ type PreconditionFailedError[T any] struct {
 	HasItem bool
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *PreconditionFailedError[T]) Error() string { return e.Err.Error() }
 
 // Unwrap returns Err, so errors.Is matches the status sentinels.
@@ -126,6 +129,7 @@ type InvalidIDError struct {
 	Reason string
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *InvalidIDError) Error() string {
 	return fmt.Sprintf("zumo: invalid id %s: %s", describeID(e.ID), e.Reason)
 }
@@ -155,6 +159,7 @@ type ResponseError struct {
 	Err        error
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *ResponseError) Error() string {
 	s := fmt.Sprintf("zumo: %s %s: %d: invalid response: %s", e.Method, e.URL, e.StatusCode, e.Reason)
 	if e.Err != nil {

@@ -46,6 +46,7 @@ type LoginError struct {
 	Message string
 }
 
+// Error describes the failure; it never contains a token or an app key.
 func (e *LoginError) Error() string {
 	if e.Provider != "" {
 		return fmt.Sprintf("auth: %s with %q failed: %d %s", e.Op, e.Provider, e.StatusCode, e.Message)
