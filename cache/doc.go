@@ -8,8 +8,10 @@
 // logs in at start-up anyway: nothing outlives the process and nothing
 // touches the disk. Use NewFile for command-line tools and desktop programs
 // that should stay logged in across runs; DefaultDir names the conventional
-// directory. A store shared by a fleet of machines (Redis, say) will live in
-// a separate module, so that this one needs no client library for it.
+// directory. For a fleet of service instances that should log in once for
+// all of them, use the Redis store in the nested module
+// github.com/zumo-go/zumo/cache/rediscache (a module of its own, so that
+// programs that do not use it never download a Redis client).
 //
 // Both stores are safe for concurrent use by many goroutines, and a File
 // store is also safe for several processes sharing one directory. Keys come

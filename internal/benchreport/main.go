@@ -133,10 +133,12 @@ func main() {
 		"The same handler with a Redis-backed store and with the memory store; Redis is not on the hot path.",
 		gotestIn("cache/rediscache", ".", "^BenchmarkHotPath", *benchtime, *count, ""),
 		func(b *builder) {
-			rd, mem := b.get("BenchmarkHotPath/redis"), b.get("BenchmarkHotPath/memory")
+			rd, mem := b.get("BenchmarkHotPath/store=redis"), b.get("BenchmarkHotPath/store=memory")
 			b.row("ns/op", rd.m("ns/op"), mem.m("ns/op"))
 			b.row("Redis commands/op", rd.m("redis-cmds/op"), mem.m("redis-cmds/op"))
 			b.goal("Redis commands on the hot path", "0", rd.m("redis-cmds/op"), rd.m("redis-cmds/op") == 0)
+			rt := ratio(rd.m("ns/op"), mem.m("ns/op"))
+			b.goal("hot path, redis / memory", "equal within noise (≤ 1.10)", rt, rt <= 1.10)
 		}, "redis store", "memory store")
 
 	text := r.render()
