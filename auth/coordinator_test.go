@@ -229,3 +229,31 @@ type plainStore struct{ f *fakeFleet }
 func (p plainStore) Load(ctx context.Context, k string) (*User, error) { return p.f.Load(ctx, k) }
 func (p plainStore) Save(ctx context.Context, k string, u *User) error { return p.f.Save(ctx, k, u) }
 func (p plainStore) Clear(ctx context.Context, k string) error         { return p.f.Clear(ctx, k) }
+
+// A token adopted from the store after a 401 that turns out stale too
+// costs no login, so it does not use up the request's attempt: the request
+// logs in and succeeds.
+func TestStaleStoredTokenAfter401DoesNotFailTheRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		fleet := &fakeFleet{lock: make(chan struct{}, 1)}
+		mine := e.auth.user(time.Time{})
+		other := e.auth.user(time.Time{}) // saved by "another process"
+		fleet.u = other
+		h := NewHandler(e.svc, WithAuthenticator(e.authn), WithStore(plainStore{fleet}, "k"), WithUser(mine))
+		rt := handler.Chain(e.srv, h)
+		e.auth.revoke(mine.Token())
+		e.auth.revoke(other.Token()) // the key rotated: both are stale
+		resp, err := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v %v, want 200", resp, err)
+		}
+		resp.Body.Close()
+		if n := e.authn.calls.Load(); n != 1 {
+			t.Errorf("%d logins, want 1", n)
+		}
+		if sends, _ := e.srv.count(); sends != 3 {
+			t.Errorf("%d sends, want 3 (mine refused, the stored one refused, the fresh one)", sends)
+		}
+	})
+}

@@ -31,6 +31,7 @@ type state struct {
 	hdr           []string
 	rejected      atomic.Bool // the server answered 401 to this token
 	refreshFailed atomic.Bool // the server refused to refresh this token
+	adopted       bool        // taken from the store, not from a login or refresh
 
 	// For the default clock: the token stays usable while
 	// time.Since(born) < fresh. One monotonic clock read per request,
@@ -294,6 +295,7 @@ func withToken(req *http.Request, st *state) *http.Request {
 // same token) and resends req, up to h.attempts times.
 func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *state, resp *http.Response) (*http.Response, error) {
 	ctx := req.Context()
+	freeUsed := false
 	for attempt := 0; ; attempt++ {
 		if attempt >= h.attempts {
 			return withCause(resp, ErrStillUnauthorized), nil
@@ -330,6 +332,14 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 		resp, err = next.RoundTrip(r)
 		if err != nil || resp.StatusCode != http.StatusUnauthorized {
 			return resp, err
+		}
+		if nst.adopted && !freeUsed {
+			// The token came from the store (another process saved it),
+			// not from a login, and it was stale too: that round cost no
+			// login, so it does not count. Once per request, so the loop
+			// stays bounded.
+			freeUsed = true
+			attempt--
 		}
 		sent = nst
 	}
@@ -471,7 +481,9 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		if !renewed {
 			h.storeLoads.Add(1)
 			h.debug(ctx, "auth: using the user the fleet shares", u)
-			return h.newState(u), nil
+			st := h.newState(u)
+			st.adopted = true
+			return st, nil
 		}
 		if !isNew {
 			return base, nil
@@ -489,7 +501,9 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 			if !su.ExpiredWithin(h.now(), h.skew) {
 				h.storeLoads.Add(1)
 				h.debug(ctx, "auth: using the stored user", su)
-				return h.newState(su), nil
+				st := h.newState(su)
+				st.adopted = true
+				return st, nil
 			}
 			if base == nil && !su.ExpiredWithin(h.now(), 0) {
 				base = h.newState(su) // still valid: a refresh candidate
