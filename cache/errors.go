@@ -1,10 +1,7 @@
 package cache
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"time"
+	"github.com/zumo-go/zumo/internal/storeutil"
 
 	"github.com/zumo-go/zumo/auth"
 )
@@ -42,18 +39,8 @@ func (e *CorruptEntryError) Unwrap() []error {
 	return []error{auth.ErrCorruptEntry, e.Err}
 }
 
-// checkUser reports whether u can be stored and loaded back: it must be
-// non-nil with a user id and a token (auth.User.UnmarshalJSON rejects the
-// rest).
-func checkUser(u *auth.User) error {
-	if u == nil {
-		return fmt.Errorf("cache: cannot save a nil user: %w", auth.ErrInvalidUser)
-	}
-	if u.ID() == "" || u.Token() == "" {
-		return fmt.Errorf("cache: cannot save user: %w", auth.ErrInvalidUser)
-	}
-	return nil
-}
+// checkUser reports whether u can be stored and loaded back.
+func checkUser(u *auth.User) error { return storeutil.CheckUser("cache", u) }
 
 // entryFields are the JSON names in an entry, the only names a fault
 // description may quote.
@@ -62,26 +49,6 @@ var entryFields = map[string]bool{
 	"userId": true, "authenticationToken": true,
 }
 
-// jsonFault describes a JSON decoding error of what ("entry" or "user") in
-// words that cannot contain any of the input: encoding/json's own messages
-// may quote a character or, for time values, a whole string from the file,
-// and the file holds a token.
-func jsonFault(what string, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	var pe *time.ParseError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Errorf("%s is not valid JSON (syntax error at byte %d)", what, se.Offset)
-	case errors.As(err, &te) && te.Field == "":
-		return fmt.Errorf("%s is not a JSON object", what)
-	case errors.As(err, &te) && entryFields[te.Field]:
-		return fmt.Errorf("%s field %q has the wrong JSON type", what, te.Field)
-	case errors.As(err, &te):
-		return fmt.Errorf("%s has a field of the wrong JSON type", what)
-	case errors.As(err, &pe):
-		return fmt.Errorf("%s has a time that is not RFC 3339", what)
-	default:
-		return fmt.Errorf("%s is malformed", what)
-	}
-}
+// jsonFault describes a JSON decoding error of what without quoting the
+// input (which holds a token).
+func jsonFault(what string, err error) error { return storeutil.JSONFault(what, err, entryFields) }

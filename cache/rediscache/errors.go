@@ -1,10 +1,7 @@
 package rediscache
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"time"
+	"github.com/zumo-go/zumo/internal/storeutil"
 
 	"github.com/zumo-go/zumo/auth"
 )
@@ -44,15 +41,7 @@ func (e *CorruptEntryError) Unwrap() []error {
 }
 
 // checkUser reports whether u can be stored and loaded back.
-func checkUser(u *auth.User) error {
-	if u == nil {
-		return fmt.Errorf("rediscache: cannot save a nil user: %w", auth.ErrInvalidUser)
-	}
-	if u.ID() == "" || u.Token() == "" {
-		return fmt.Errorf("rediscache: cannot save user: %w", auth.ErrInvalidUser)
-	}
-	return nil
-}
+func checkUser(u *auth.User) error { return storeutil.CheckUser("rediscache", u) }
 
 // entryFields are the JSON names in an entry, the only names a fault
 // description may quote.
@@ -61,25 +50,6 @@ var entryFields = map[string]bool{
 	"userId": true, "authenticationToken": true,
 }
 
-// jsonFault describes a JSON decoding error of what in words that cannot
-// contain any of the input (encoding/json's messages may quote it, and the
-// value holds a token).
-func jsonFault(what string, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	var pe *time.ParseError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Errorf("%s is not valid JSON (syntax error at byte %d)", what, se.Offset)
-	case errors.As(err, &te) && te.Field == "":
-		return fmt.Errorf("%s is not a JSON object", what)
-	case errors.As(err, &te) && entryFields[te.Field]:
-		return fmt.Errorf("%s field %q has the wrong JSON type", what, te.Field)
-	case errors.As(err, &te):
-		return fmt.Errorf("%s has a field of the wrong JSON type", what)
-	case errors.As(err, &pe):
-		return fmt.Errorf("%s has a time that is not RFC 3339", what)
-	default:
-		return fmt.Errorf("%s is malformed", what)
-	}
-}
+// jsonFault describes a JSON decoding error of what without quoting the
+// input (which holds a token).
+func jsonFault(what string, err error) error { return storeutil.JSONFault(what, err, entryFields) }
