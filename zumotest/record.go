@@ -42,8 +42,8 @@ type record struct {
 	deleted   bool
 	seq       uint64 // insertion order, the order of an unordered list
 
-	match map[string]any // every column as the filter engine sees it
 	enc   []byte         // the default wire form
+	extra map[string]any // columns without a slot in the table, set by table.put
 }
 
 // dateLayout is the wire form of system dates: RFC 3339, milliseconds, UTC.
@@ -59,24 +59,14 @@ func (s *Server) newVersion() string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// finish computes the derived fields of rec (keys, match row, encoding).
+// finish computes the derived fields of rec (keys, encoding); table.put
+// adds the filter engine's view of the row.
 func (s *Server) finish(rec *record) *record {
-	n := s.names()
 	rec.keys = rec.keys[:0]
 	for k := range rec.data {
 		rec.keys = append(rec.keys, k)
 	}
 	sort.Strings(rec.keys)
-	m := make(map[string]any, len(rec.data)+5)
-	for k, v := range rec.data {
-		m[k] = matchValue(v)
-	}
-	m["id"] = rec.id
-	m[n.createdAt] = rec.createdAt
-	m[n.updatedAt] = rec.updatedAt
-	m[n.version] = rec.version
-	m[n.deleted] = rec.deleted
-	rec.match = m
 	var buf bytes.Buffer
 	if s.cfg.legacy {
 		s.encodeFields(&buf, rec, nil, false)

@@ -32,6 +32,8 @@ type Server struct {
 	versions atomic.Uint64 // source of row versions
 	seq      atomic.Uint64 // insertion order of rows
 
+	parsed parseCache // parsed $filter and $orderby options
+
 	log    requestLog
 	faults faultSet
 
@@ -217,7 +219,7 @@ func (s *Server) AddTable(name string, opts ...TableOption) error {
 	if tc.pageSize <= 0 || tc.maxTop <= 0 {
 		return fmt.Errorf("table %q: page size and max $top must be positive", name)
 	}
-	t := &table{name: name, cfg: tc, rows: map[string]*record{}}
+	t := newTable(name, tc, s.names())
 	for _, row := range tc.seed {
 		if err := s.seedRow(t, row); err != nil {
 			return fmt.Errorf("table %q: seed: %w", name, err)

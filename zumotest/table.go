@@ -2,7 +2,6 @@ package zumotest
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +25,112 @@ type table struct {
 	rows    map[string]*record
 	ordered []*record // insertion order
 
+	// The rows' values as the filter engine sees them (numbers as int64 or
+	// float64), by column, for the list scan: cols[slot][i] is the value
+	// of the column with that slot in ordered[i], nil when the row lacks
+	// it. Columns past maxSlots have no slot: they are in record.extra.
+	names *sysNames      // the system columns of the server's generation
+	slots map[string]int // column name to slot
+	cols  [][]any
+
 	cacheMu sync.Mutex
 	cache   map[string]*cacheEntry // filtered, sorted results; cleared on write
+}
+
+// System columns have the first slots, in this order.
+const (
+	slotID = iota
+	slotCreatedAt
+	slotUpdatedAt
+	slotVersion
+	slotDeleted
+	numSysSlots
+)
+
+// maxSlots bounds the columns of a table kept in cols, so that a table
+// whose rows have many different columns costs at most maxSlots values
+// per row; later columns are looked up in record.extra.
+const maxSlots = 64
+
+func newTable(name string, cfg tableConfig, names *sysNames) *table {
+	t := &table{name: name, cfg: cfg, rows: map[string]*record{}, names: names}
+	t.resetColumns()
+	return t
+}
+
+// resetColumns empties the columns and forgets the user columns' slots;
+// t.mu must be held for writing (or t not yet shared).
+func (t *table) resetColumns() {
+	t.slots = map[string]int{
+		"id":              slotID,
+		t.names.createdAt: slotCreatedAt,
+		t.names.updatedAt: slotUpdatedAt,
+		t.names.version:   slotVersion,
+		t.names.deleted:   slotDeleted,
+	}
+	t.cols = make([][]any, numSysSlots)
+}
+
+// values returns rec's values by slot (a row of cols) and sets rec.extra,
+// giving new columns a slot while there are fewer than maxSlots; t.mu must
+// be held for writing.
+func (t *table) values(rec *record) []any {
+	for k := range rec.data {
+		if _, ok := t.slots[k]; !ok && len(t.slots) < maxSlots {
+			t.slots[k] = len(t.slots)
+			t.cols = append(t.cols, make([]any, len(t.ordered)))
+		}
+	}
+	vals := make([]any, len(t.cols))
+	rec.extra = nil
+	for k, v := range rec.data {
+		if i, ok := t.slots[k]; ok {
+			vals[i] = matchValue(v)
+			continue
+		}
+		if rec.extra == nil {
+			rec.extra = map[string]any{}
+		}
+		rec.extra[k] = matchValue(v)
+	}
+	// The system columns win over a user column of the same name (which
+	// the write paths do not let through anyway).
+	vals[slotID] = rec.id
+	vals[slotCreatedAt] = rec.createdAt
+	vals[slotUpdatedAt] = rec.updatedAt
+	vals[slotVersion] = rec.version
+	vals[slotDeleted] = rec.deleted
+	return vals
+}
+
+// column is where a list scan finds one column's values.
+type column struct {
+	slot  bool
+	vals  []any  // by row, when the column has a slot
+	extra string // else the record.extra key, or "" when no row has it
+}
+
+// column returns where the column name lives; t.mu must be held.
+func (t *table) column(name string) column {
+	if i, ok := t.slots[name]; ok {
+		return column{slot: true, vals: t.cols[i]}
+	}
+	if len(t.slots) < maxSlots {
+		return column{} // no row has it
+	}
+	return column{extra: name}
+}
+
+// get returns the value of the column in t.ordered[i], nil when the row
+// lacks it.
+func (c *column) get(t *table, i int) any {
+	switch {
+	case c.slot:
+		return c.vals[i]
+	case c.extra == "":
+		return nil
+	}
+	return t.ordered[i].extra[c.extra]
 }
 
 // maxCached bounds the number of cached list results per table.
@@ -45,31 +148,36 @@ func (t *table) invalidate() {
 
 // put stores rec, replacing the row with the same id; t.mu must be held.
 func (t *table) put(rec *record) {
+	vals := t.values(rec)
+	i := len(t.ordered)
 	if old, ok := t.rows[rec.id]; ok {
-		for i, r := range t.ordered {
-			if r == old {
-				t.ordered[i] = rec
-				break
-			}
-		}
+		i = slices.Index(t.ordered, old)
+		t.ordered[i] = rec
 	} else {
 		t.ordered = append(t.ordered, rec)
+		for s := range t.cols {
+			t.cols[s] = append(t.cols[s], nil)
+		}
+	}
+	for s, v := range vals {
+		t.cols[s][i] = v
 	}
 	t.rows[rec.id] = rec
 	t.invalidate()
 }
 
-// remove deletes the row with id; t.mu must be held.
+// remove deletes the row with id; t.mu must be held. It moves the later
+// rows of ordered and of every column.
 func (t *table) remove(id string) {
 	old, ok := t.rows[id]
 	if !ok {
 		return
 	}
 	delete(t.rows, id)
-	for i, r := range t.ordered {
-		if r == old {
-			t.ordered = append(t.ordered[:i], t.ordered[i+1:]...)
-			break
+	if i := slices.Index(t.ordered, old); i >= 0 {
+		t.ordered = slices.Delete(t.ordered, i, i+1)
+		for s := range t.cols {
+			t.cols[s] = slices.Delete(t.cols[s], i, i+1)
 		}
 	}
 	t.invalidate()
@@ -580,181 +688,32 @@ func (s *Server) undelete(w http.ResponseWriter, r *http.Request, t *table, id s
 	s.writeRecord(w, http.StatusCreated, rec, q)
 }
 
-// cacheEntry is one list result; ready closes when recs/err are set, so
-// concurrent identical queries compute it once.
-type cacheEntry struct {
-	ready chan struct{}
-	recs  []*record
-	err   error
-}
-
-// results returns the rows matching the query's filter, sorted by its
-// $orderby, from the cache when the table has not changed since.
-func (s *Server) results(t *table, q *tableQuery) ([]*record, error) {
-	key := q.filter + "\x00" + q.orderby
-	if q.includeDeleted {
-		key += "\x00d"
-	}
-	// Writers clear the cache under t.mu, so while the read lock is held
-	// an entry always describes the current rows.
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	t.cacheMu.Lock()
-	e, ok := t.cache[key]
-	if !ok {
-		if t.cache == nil || len(t.cache) >= maxCached {
-			t.cache = map[string]*cacheEntry{}
-		}
-		e = &cacheEntry{ready: make(chan struct{})}
-		t.cache[key] = e
-	}
-	t.cacheMu.Unlock()
-	if ok {
-		<-e.ready
-		return e.recs, e.err
-	}
-	e.recs, e.err = s.compute(t, q)
-	close(e.ready)
-	return e.recs, e.err
-}
-
-// compute filters and sorts the rows; t.mu must be held.
-func (s *Server) compute(t *table, q *tableQuery) ([]*record, error) {
-	var (
-		f    *filterExpr
-		keys []orderKey
-		err  error
-	)
-	if strings.TrimSpace(q.filter) != "" {
-		if f, err = parseFilter(q.filter); err != nil {
-			return nil, err
-		}
-	}
-	if strings.TrimSpace(q.orderby) != "" {
-		if keys, err = parseOrderBy(q.orderby); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]*record, 0, len(t.ordered))
-	for _, rec := range t.ordered {
-		if rec.deleted && !q.includeDeleted {
-			continue
-		}
-		if f != nil {
-			ok, err := f.Match(rec.match)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-		}
-		out = append(out, rec)
-	}
-	if len(keys) > 0 {
-		sortRecords(out, keys)
-	}
-	return out, nil
-}
-
-// sortColumn holds one $orderby key's values for every row being sorted,
-// in a typed slice when all of them share a simple type.
-type sortColumn struct {
-	desc bool
-	ints []int64
-	strs []string
-	anys []any
-}
-
-// sortRecords sorts stably by the keys; ties keep insertion order.
-func sortRecords(recs []*record, keys []orderKey) {
-	cols := make([]sortColumn, len(keys))
-	for j, k := range keys {
-		c := &cols[j]
-		c.desc = k.Desc
-		c.anys = make([]any, len(recs))
-		allInt, allStr := true, true
-		for i, rec := range recs {
-			v := rec.match[k.Field]
-			c.anys[i] = v
-			switch v.(type) {
-			case int64:
-				allStr = false
-			case string:
-				allInt = false
-			default:
-				allInt, allStr = false, false
-			}
-		}
-		switch {
-		case allInt:
-			c.ints = make([]int64, len(recs))
-			for i, v := range c.anys {
-				c.ints[i] = v.(int64)
-			}
-			c.anys = nil
-		case allStr:
-			c.strs = make([]string, len(recs))
-			for i, v := range c.anys {
-				c.strs[i] = v.(string)
-			}
-			c.anys = nil
-		}
-	}
-	idx := make([]int32, len(recs))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		for j := range cols {
-			c := &cols[j]
-			var r int
-			switch {
-			case c.ints != nil:
-				r = cmp.Compare(c.ints[a], c.ints[b])
-			case c.strs != nil:
-				r = strings.Compare(c.strs[a], c.strs[b])
-			default:
-				r = compareValues(c.anys[a], c.anys[b])
-			}
-			if r != 0 {
-				if c.desc {
-					return -r
-				}
-				return r
-			}
-		}
-		return cmp.Compare(recs[a].seq, recs[b].seq) // stable: insertion order
-	})
-	sorted := make([]*record, len(recs))
-	for i, k := range idx {
-		sorted[i] = recs[k]
-	}
-	copy(recs, sorted)
-}
-
 func (s *Server) list(w http.ResponseWriter, r *http.Request, t *table, q *tableQuery) {
 	if q.topSet && q.top > t.cfg.maxTop {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("The value of $top (%d) exceeds the maximum of %d", q.top, t.cfg.maxTop))
-		return
-	}
-	recs, err := s.results(t, q)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	// As on the official server, the page size applies only when $top is
 	// missing or 0; a $top up to maxTop is honoured as it is. So only a
 	// page-size page can leave rows the client asked for: then a Link
 	// points at the rest.
-	total := len(recs)
 	limit, bounded := t.cfg.pageSize, q.topSet && q.top > 0
 	if bounded {
 		limit = q.top
 	}
-	start := min(q.skip, total)
-	end := min(start+limit, total)
-	page := recs[start:end]
+	recs, total, err := s.results(t, q, limit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	start, end := min(q.skip, total), total
+	if limit < total-start {
+		end = start + limit
+	}
+	var page []*record
+	if start < end {
+		page = recs[start:end]
+	}
 	if !bounded && end < total {
 		w.Header().Set("Link", "<"+nextLink(r, q.skip+len(page), -1)+">; rel=next")
 	}
@@ -972,6 +931,7 @@ func (s *Server) Truncate(tableName string) error {
 	t.mu.Lock()
 	t.rows = map[string]*record{}
 	t.ordered = nil
+	t.resetColumns()
 	t.invalidate()
 	t.mu.Unlock()
 	return nil

@@ -7,25 +7,48 @@ import (
 	"time"
 )
 
+// env is the row a filter is evaluated against: a map (Match) or, when m
+// is nil, the values of the filter's members in the order of
+// Filter.Members (MatchValues). It is passed by value, so evaluation does
+// not allocate.
+type env struct {
+	m    map[string]any
+	vals []any
+}
+
+// bound reports whether e holds member values rather than a map.
+func (e env) bound() bool { return e.m == nil }
+
+// noRow stands for a nil row map in Match; it is never written.
+var noRow = map[string]any{}
+
 // node is an evaluable expression.
 type node interface {
-	eval(row map[string]any) (value, error)
+	eval(row env) (value, error)
 }
 
 type litNode struct{ v value }
 
-func (n *litNode) eval(map[string]any) (value, error) { return n.v, nil }
+func (n *litNode) eval(env) (value, error) { return n.v, nil }
 
 // memberNode reads a row value. A name with '/' is first looked up as a
 // whole key ("a/b"); when that key is absent the path is followed through
 // nested map[string]any values. A missing key, or a path through something
 // that is not a map, is null.
+//
+// In a bound env the member is vals[idx], taken as it is: paths are not
+// walked.
 type memberNode struct {
 	name string
 	segs []string // nil unless name contains '/'
+	idx  int      // index in Filter.members
 }
 
-func (m *memberNode) lookup(row map[string]any) value {
+func (m *memberNode) lookup(e env) value {
+	if e.bound() {
+		return fromAny(e.vals[m.idx])
+	}
+	row := e.m
 	if v, ok := row[m.name]; ok {
 		return fromAny(v)
 	}
@@ -45,7 +68,7 @@ func (m *memberNode) lookup(row map[string]any) value {
 	return fromAny(cur)
 }
 
-func (m *memberNode) eval(row map[string]any) (value, error) { return m.lookup(row), nil }
+func (m *memberNode) eval(row env) (value, error) { return m.lookup(row), nil }
 
 func unsupported(v value) error {
 	var name string
@@ -77,80 +100,166 @@ func logical(op string, v value) error {
 	return evalErrorf("the operands of '" + op + "' must be booleans, not a " + v.k.String())
 }
 
-type notNode struct{ x node }
+// tri is a truth value of SQL's three-valued logic.
+type tri uint8
 
-func (n *notNode) eval(row map[string]any) (value, error) {
-	v, err := n.x.eval(row)
+const (
+	triNull tri = iota
+	triFalse
+	triTrue
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+func (t tri) value() value {
+	switch t {
+	case triTrue:
+		return trueVal
+	case triFalse:
+		return falseVal
+	}
+	return nullVal
+}
+
+// pred is a node whose value is always a boolean or null. truth gives that
+// value without building a value struct, so the and/or/not/comparison
+// skeleton of a filter evaluates cheaply; eval is truth as a value.
+type pred interface {
+	node
+	truth(row env) (tri, error)
+}
+
+// asPred returns an operand of and, or or not (op) as a pred: other nodes
+// (members, literals, function calls) are wrapped so that a value that is
+// neither a boolean nor null is op's error.
+func asPred(n node, op string) pred {
+	if p, ok := n.(pred); ok {
+		return p
+	}
+	return &operand{x: n, op: op}
+}
+
+// operand is an operand of and, or or not that is not a pred. It is not
+// part of the tree: only the pred fields of the logical nodes hold it.
+type operand struct {
+	x  node
+	op string
+}
+
+func (o *operand) eval(row env) (value, error) { return o.x.eval(row) }
+
+func (o *operand) truth(row env) (tri, error) {
+	v, err := o.x.eval(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	if v.k > kBool {
-		return nullVal, logical("not", v)
+	switch v.k {
+	case kNull:
+		return triNull, nil
+	case kBool:
+		return triOf(v.i != 0), nil
 	}
-	if v.k == kNull {
-		return nullVal, nil
+	return triNull, logical(o.op, v)
+}
+
+type notNode struct {
+	x  node
+	xp pred // x, as a pred
+}
+
+func newNot(x node) *notNode { return &notNode{x: x, xp: asPred(x, "not")} }
+
+func (n *notNode) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *notNode) truth(row env) (tri, error) {
+	t, err := n.xp.truth(row)
+	switch {
+	case err != nil:
+		return triNull, err
+	case t == triNull:
+		return triNull, nil
 	}
-	return boolVal(v.i == 0), nil
+	return triOf(t == triFalse), nil
 }
 
 // andNode implements SQL's three-valued AND, short-circuiting on false.
-type andNode struct{ l, r node }
+type andNode struct {
+	l, r   node
+	lp, rp pred // l and r, as preds
+}
 
-func (n *andNode) eval(row map[string]any) (value, error) {
-	l, err := n.l.eval(row)
+func newAnd(l, r node) *andNode {
+	return &andNode{l: l, r: r, lp: asPred(l, "and"), rp: asPred(r, "and")}
+}
+
+func (n *andNode) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *andNode) truth(row env) (tri, error) {
+	l, err := n.lp.truth(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	if l.k > kBool {
-		return nullVal, logical("and", l)
+	if l == triFalse {
+		return triFalse, nil
 	}
-	if l.k == kBool && l.i == 0 {
-		return falseVal, nil
-	}
-	r, err := n.r.eval(row)
+	r, err := n.rp.truth(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	if r.k > kBool {
-		return nullVal, logical("and", r)
+	if r == triFalse {
+		return triFalse, nil
 	}
-	if r.k == kBool && r.i == 0 {
-		return falseVal, nil
+	if l == triNull || r == triNull {
+		return triNull, nil
 	}
-	if l.k == kNull || r.k == kNull {
-		return nullVal, nil
-	}
-	return trueVal, nil
+	return triTrue, nil
 }
 
 // orNode implements SQL's three-valued OR, short-circuiting on true.
-type orNode struct{ l, r node }
+type orNode struct {
+	l, r   node
+	lp, rp pred // l and r, as preds
+}
 
-func (n *orNode) eval(row map[string]any) (value, error) {
-	l, err := n.l.eval(row)
+func newOr(l, r node) *orNode {
+	return &orNode{l: l, r: r, lp: asPred(l, "or"), rp: asPred(r, "or")}
+}
+
+func (n *orNode) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *orNode) truth(row env) (tri, error) {
+	l, err := n.lp.truth(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	if l.k > kBool {
-		return nullVal, logical("or", l)
+	if l == triTrue {
+		return triTrue, nil
 	}
-	if l.k == kBool && l.i != 0 {
-		return trueVal, nil
-	}
-	r, err := n.r.eval(row)
+	r, err := n.rp.truth(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	if r.k > kBool {
-		return nullVal, logical("or", r)
+	if r == triTrue {
+		return triTrue, nil
 	}
-	if r.k == kBool && r.i != 0 {
-		return trueVal, nil
+	if l == triNull || r == triNull {
+		return triNull, nil
 	}
-	if l.k == kNull || r.k == kNull {
-		return nullVal, nil
-	}
-	return falseVal, nil
+	return triFalse, nil
 }
 
 // isNullNode is "x eq null" (IS NULL) or "x ne null" (IS NOT NULL).
@@ -159,55 +268,60 @@ type isNullNode struct {
 	not bool
 }
 
-func (n *isNullNode) eval(row map[string]any) (value, error) {
+func (n *isNullNode) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *isNullNode) truth(row env) (tri, error) {
 	v, err := n.x.eval(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
-	return boolVal((v.k == kNull) != n.not), nil
+	return triOf((v.k == kNull) != n.not), nil
 }
 
 // compareOp applies a comparison operator to two runtime values.
-func compareOp(op binOp, l, r value) (value, error) {
+func compareOp(op binOp, l, r value) (tri, error) {
 	c, st := compareVals(l, r)
 	switch st {
 	case cmpOK:
 	case cmpNull:
-		return nullVal, nil
+		return triNull, nil
 	case cmpUnequal:
-		return boolVal(op == opNe), nil
+		return triOf(op == opNe), nil
 	case cmpMismatch:
 		switch op {
 		case opEq:
-			return falseVal, nil
+			return triFalse, nil
 		case opNe:
-			return trueVal, nil
+			return triTrue, nil
 		}
-		return nullVal, evalErrorf("cannot compare a " + l.k.String() + " with a " + r.k.String() + " using '" + op.String() + "'")
+		return triNull, evalErrorf("cannot compare a " + l.k.String() + " with a " + r.k.String() + " using '" + op.String() + "'")
 	default: // cmpBad
 		if l.k == kOther {
-			return nullVal, unsupported(l)
+			return triNull, unsupported(l)
 		}
-		return nullVal, unsupported(r)
+		return triNull, unsupported(r)
 	}
 	return cmpResult(op, c), nil
 }
 
 // cmpResult turns a three-way comparison into the operator's result.
-func cmpResult(op binOp, c int) value {
+func cmpResult(op binOp, c int) tri {
 	switch op {
 	case opEq:
-		return boolVal(c == 0)
+		return triOf(c == 0)
 	case opNe:
-		return boolVal(c != 0)
+		return triOf(c != 0)
 	case opGt:
-		return boolVal(c > 0)
+		return triOf(c > 0)
 	case opGe:
-		return boolVal(c >= 0)
+		return triOf(c >= 0)
 	case opLt:
-		return boolVal(c < 0)
+		return triOf(c < 0)
 	default: // opLe
-		return boolVal(c <= 0)
+		return triOf(c <= 0)
 	}
 }
 
@@ -216,14 +330,19 @@ type cmpNode struct {
 	l, r node
 }
 
-func (n *cmpNode) eval(row map[string]any) (value, error) {
+func (n *cmpNode) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *cmpNode) truth(row env) (tri, error) {
 	l, err := n.l.eval(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
 	r, err := n.r.eval(row)
 	if err != nil {
-		return nullVal, err
+		return triNull, err
 	}
 	return compareOp(n.op, l, r)
 }
@@ -237,31 +356,52 @@ type cmpMemberLit struct {
 	litFirst bool // written "literal op member" (for debugging output only)
 }
 
-func (n *cmpMemberLit) eval(row map[string]any) (value, error) {
-	if n.m.segs == nil {
+func (n *cmpMemberLit) eval(row env) (value, error) {
+	t, err := n.truth(row)
+	return t.value(), err
+}
+
+func (n *cmpMemberLit) truth(row env) (tri, error) {
+	if n.m.segs == nil || row.bound() {
 		// Fast paths for the row types a JSON-decoding server stores.
-		raw := row[n.m.name]
-		switch x := raw.(type) {
-		case float64:
-			if n.lit.k == kFloat && x == x && n.lit.f == n.lit.f { // neither is NaN
-				return cmpResult(n.op, cmpFloat(x, n.lit.f)), nil
+		var raw any
+		if row.bound() {
+			raw = row.vals[n.m.idx]
+		} else {
+			raw = row.m[n.m.name]
+		}
+		// Switching on the literal's kind first leaves single type
+		// assertions, cheaper than a type switch.
+		switch n.lit.k {
+		case kBool:
+			if x, ok := raw.(bool); ok {
+				return cmpResult(n.op, cmpInt(b2i(x), n.lit.i)), nil
 			}
-			if n.lit.k == kInt {
+		case kInt:
+			if x, ok := raw.(int64); ok {
+				return cmpResult(n.op, cmpInt(x, n.lit.i)), nil
+			}
+			if x, ok := raw.(float64); ok {
 				if x != x {
-					return boolVal(n.op == opNe), nil
+					return triOf(n.op == opNe), nil
 				}
 				return cmpResult(n.op, -cmpIntFloat(n.lit.i, x)), nil
 			}
-		case bool:
-			if n.lit.k == kBool {
-				return cmpResult(n.op, cmpInt(b2i(x), n.lit.i)), nil
+		case kFloat:
+			if n.lit.f == n.lit.f { // not NaN
+				if x, ok := raw.(float64); ok && x == x {
+					return cmpResult(n.op, cmpFloat(x, n.lit.f)), nil
+				}
+				if x, ok := raw.(int64); ok {
+					return cmpResult(n.op, cmpIntFloat(x, n.lit.f)), nil
+				}
 			}
-		case string:
-			if n.lit.k == kStr {
+		case kStr:
+			if x, ok := raw.(string); ok {
 				return cmpResult(n.op, strings.Compare(x, n.lit.s)), nil
 			}
-		case time.Time:
-			if n.lit.k == kTime {
+		case kTime:
+			if x, ok := raw.(time.Time); ok {
 				return cmpResult(n.op, x.Compare(n.lit.t)), nil
 			}
 		}
@@ -290,7 +430,7 @@ func cmpFloat(a, b float64) int {
 // negNode is unary minus on a non-literal.
 type negNode struct{ x node }
 
-func (n *negNode) eval(row map[string]any) (value, error) {
+func (n *negNode) eval(row env) (value, error) {
 	v, err := n.x.eval(row)
 	if err != nil {
 		return nullVal, err
@@ -316,7 +456,7 @@ type arithNode struct {
 	l, r node
 }
 
-func (n *arithNode) eval(row map[string]any) (value, error) {
+func (n *arithNode) eval(row env) (value, error) {
 	l, err := n.l.eval(row)
 	if err != nil {
 		return nullVal, err

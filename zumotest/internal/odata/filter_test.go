@@ -575,6 +575,7 @@ func TestEvalErrors(t *testing.T) {
 			require.True(t, errors.As(err, &ee), "%T", err)
 			assert.Contains(t, ee.Msg, c.msg)
 			assert.True(t, strings.HasPrefix(err.Error(), "cannot evaluate $filter: "))
+			checkMatchValues(t, f, row)
 		})
 	}
 	// Short-circuit: the right side is not evaluated when the left decides.
@@ -771,6 +772,63 @@ func TestJSONDecodedRows(t *testing.T) {
 			{"(tags ne null)", true},
 		} {
 			assert.Equal(t, c.want, mustMatch(t, c.filter, row), c.filter)
+		}
+	}
+}
+
+func TestMatchValues(t *testing.T) {
+	f := mustParse(t, "((a eq 1) and (b/c eq 'x')) or ((a gt 5) and not(d eq null))")
+	assert.Equal(t, []string{"a", "b/c", "d"}, f.Members())
+	// The slice is the caller's.
+	f.Members()[0] = "z"
+	assert.Equal(t, "a", f.Members()[0])
+
+	for _, c := range []struct {
+		vals []any
+		want bool
+	}{
+		{[]any{int64(1), "x", nil}, true},
+		{[]any{1.0, "x", nil}, true},
+		{[]any{int64(1), "y", nil}, false},
+		{[]any{int64(6), nil, false}, true},
+		{[]any{int64(6), nil, nil}, false},
+		{[]any{nil, nil, nil}, false},
+	} {
+		ok, err := f.MatchValues(c.vals)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, ok, "%v", c.vals)
+	}
+	// A path member is the value given for it: nothing is walked.
+	ok, err := mustParse(t, "b/c eq 'x'").MatchValues([]any{map[string]any{"c": "x"}})
+	require.Error(t, err)
+	assert.False(t, ok)
+
+	// A nil row map has every member null.
+	ok, err = mustParse(t, "a eq null").Match(nil)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = mustParse(t, "a eq 1").Match(nil)
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	// Filters without members.
+	ok, err = mustParse(t, "true").MatchValues(nil)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	// Evaluation errors are those of Match.
+	_, err = mustParse(t, "text gt 5").MatchValues([]any{"a"})
+	require.EqualError(t, err, "cannot evaluate $filter: cannot compare a string with a number using 'gt'")
+
+	assert.Panics(t, func() { _, _ = f.MatchValues([]any{1}) })
+
+	// Every sample row member, through Match and MatchValues alike.
+	row := sampleRow()
+	for name := range row {
+		for _, src := range []string{name + " eq null", name + " ne 2", name + " lt 'm'", name + " ge datetime'2024-01-01T00:00:00Z'", "not(" + name + ")"} {
+			if f, err := ParseFilter(src); err == nil {
+				checkMatchValues(t, f, row)
+			}
 		}
 	}
 }

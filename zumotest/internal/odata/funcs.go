@@ -131,7 +131,7 @@ func (c *callNode) argError(i int, want string, v value) error {
 	return evalErrorf("argument " + strconv.Itoa(i+1) + " of " + c.name() + " must be a " + want + ", not a " + v.k.String())
 }
 
-func (c *callNode) eval(row map[string]any) (value, error) {
+func (c *callNode) eval(row env) (value, error) {
 	var a [3]value
 	for i := 0; i < c.n; i++ {
 		v, err := c.args[i].eval(row)

@@ -67,6 +67,12 @@ func FuzzParseFilter(f *testing.F) {
 		neg, negErr := ParseFilter("not(" + src + ")")
 		for _, row := range rows {
 			ok, err := flt.Match(row)
+			if vals, bound := bindRow(flt, row); bound {
+				vok, verr := flt.MatchValues(vals)
+				if vok != ok || (verr == nil) != (err == nil) || (err != nil && verr.Error() != err.Error()) {
+					t.Fatalf("MatchValues(%q) = %v, %v; Match = %v, %v", src, vok, verr, ok, err)
+				}
+			}
 			if negErr == nil && err == nil {
 				nok, nerr := neg.Match(row)
 				if nerr == nil && ok && nok {

@@ -121,6 +121,7 @@ func TestGeneratedFilters(t *testing.T) {
 		}
 		neg := mustParse(t, "not("+src+")")
 		for _, row := range rows {
+			checkMatchValues(t, f, row)
 			ok, err := f.Match(row)
 			if err != nil {
 				continue

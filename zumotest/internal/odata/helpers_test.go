@@ -87,9 +87,45 @@ func tree(t *testing.T, src string) string {
 
 func mustMatch(t *testing.T, src string, row map[string]any) bool {
 	t.Helper()
-	ok, err := mustParse(t, src).Match(row)
+	f := mustParse(t, src)
+	ok, err := f.Match(row)
 	require.NoError(t, err, "match %q", src)
+	checkMatchValues(t, f, row)
 	return ok
+}
+
+// bindRow returns the values of f's members in row, for MatchValues; ok is
+// false when a member path would be walked through nested maps, which
+// MatchValues does not do.
+func bindRow(f *Filter, row map[string]any) (vals []any, ok bool) {
+	names := f.Members()
+	vals = make([]any, len(names))
+	for i, name := range names {
+		v, has := row[name]
+		if !has && strings.Contains(name, "/") {
+			return nil, false
+		}
+		vals[i] = v
+	}
+	return vals, true
+}
+
+// checkMatchValues checks that MatchValues agrees with Match on row, error
+// included.
+func checkMatchValues(t *testing.T, f *Filter, row map[string]any) {
+	t.Helper()
+	vals, ok := bindRow(f, row)
+	if !ok {
+		return
+	}
+	want, wantErr := f.Match(row)
+	got, gotErr := f.MatchValues(vals)
+	require.Equal(t, want, got, "MatchValues %q", f.String())
+	if wantErr == nil {
+		require.NoError(t, gotErr, "MatchValues %q", f.String())
+	} else {
+		require.EqualError(t, gotErr, wantErr.Error(), "MatchValues %q", f.String())
+	}
 }
 
 var (

@@ -20,8 +20,10 @@ const MaxDepth = 1000
 // Filter is a parsed $filter expression. It is immutable and safe for
 // concurrent use by multiple goroutines.
 type Filter struct {
-	src  string
-	root node
+	src     string
+	root    node
+	pred    pred     // root, when it is a pred
+	members []string // distinct member names, in order of first appearance
 }
 
 // String returns the source text the filter was parsed from.
@@ -36,7 +38,47 @@ func (f *Filter) String() string { return f.src }
 // evaluator does not understand (map, slice, …) used in a comparison, or a
 // top-level result that is not a boolean.
 func (f *Filter) Match(row map[string]any) (bool, error) {
-	v, err := f.root.eval(row)
+	if row == nil {
+		row = noRow
+	}
+	return f.match(env{m: row})
+}
+
+// Members returns the distinct member names the filter reads, in order of
+// first appearance in the source: the names MatchValues takes values for.
+// The caller may modify the returned slice.
+func (f *Filter) Members() []string {
+	return append([]string(nil), f.members...)
+}
+
+// MatchValues is Match for a row given as the values of the filter's
+// members: vals[i] is the value of Members()[i], nil for a missing one. A
+// member path such as "a/b" is the value given for it, not walked through
+// nested maps. With the values a row map holds for those names (and no
+// path walking), MatchValues gives exactly the result of Match on that
+// row; it saves the map lookups when rows are stored another way. It
+// panics when len(vals) differs from len(Members()).
+func (f *Filter) MatchValues(vals []any) (bool, error) {
+	if len(vals) != len(f.members) {
+		panic("odata: MatchValues: " + strconv.Itoa(len(vals)) + " values for " + strconv.Itoa(len(f.members)) + " members")
+	}
+	if f.pred != nil {
+		t, err := f.pred.truth(env{vals: vals})
+		return t == triTrue, err
+	}
+	return f.result(f.root.eval(env{vals: vals}))
+}
+
+func (f *Filter) match(e env) (bool, error) {
+	if f.pred != nil {
+		t, err := f.pred.truth(e)
+		return t == triTrue, err
+	}
+	return f.result(f.root.eval(e))
+}
+
+// result turns the value of the whole filter into Match's answer.
+func (f *Filter) result(v value, err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}
@@ -112,11 +154,26 @@ type pnode struct {
 }
 
 type parser struct {
-	param string
-	src   string
-	toks  []token
-	i     int
-	depth int
+	param   string
+	src     string
+	toks    []token
+	i       int
+	depth   int
+	members []string       // distinct member names, in order of first appearance
+	index   map[string]int // member name to its index in members
+}
+
+// member returns the index of a member name in p.members, adding it.
+func (p *parser) member(name string) int {
+	if i, ok := p.index[name]; ok {
+		return i
+	}
+	if p.index == nil {
+		p.index = map[string]int{}
+	}
+	p.index[name] = len(p.members)
+	p.members = append(p.members, name)
+	return len(p.members) - 1
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -183,7 +240,9 @@ func ParseFilter(src string) (*Filter, error) {
 	default:
 		return nil, p.errAt(e.pos, "the filter must be a boolean expression, not a "+e.st.String())
 	}
-	return &Filter{src: src, root: e.n}, nil
+	f := &Filter{src: src, root: e.n, members: p.members}
+	f.pred, _ = e.n.(pred)
+	return f, nil
 }
 
 // Binary operator precedences, lowest first.
@@ -314,7 +373,7 @@ func (p *parser) unary() (pnode, error) {
 		default:
 			return pnode{}, p.errAt(x.pos, "the operand of 'not' must be a boolean, not a "+x.st.String())
 		}
-		return pnode{n: &notNode{x: x.n}, pos: t.pos, st: sBool, h: x.h + 1}, nil
+		return pnode{n: newNot(x.n), pos: t.pos, st: sBool, h: x.h + 1}, nil
 	}
 	return p.primary()
 }
@@ -365,7 +424,7 @@ func (p *parser) primary() (pnode, error) {
 		if p.peek().kind == tLParen {
 			return p.call(t)
 		}
-		m := &memberNode{name: t.text}
+		m := &memberNode{name: t.text, idx: p.member(t.text)}
 		if strings.IndexByte(t.text, '/') >= 0 {
 			m.segs = strings.Split(t.text, "/")
 		}
@@ -455,9 +514,9 @@ func (p *parser) binary(op binOp, opPos int, l, r pnode) (pnode, error) {
 			}
 		}
 		if op == opAnd {
-			e = pnode{n: &andNode{l: l.n, r: r.n}, st: sBool}
+			e = pnode{n: newAnd(l.n, r.n), st: sBool}
 		} else {
-			e = pnode{n: &orNode{l: l.n, r: r.n}, st: sBool}
+			e = pnode{n: newOr(l.n, r.n), st: sBool}
 		}
 	case opEq, opNe, opGt, opGe, opLt, opLe:
 		if !canCompare(l.st, r.st) {
