@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/go-querystring/query"
 )
@@ -363,6 +364,9 @@ func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	return p, nil
 }
 
+// readers recycles the buffered readers pages are decoded through.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // maxRequestTop caps the $top of each request All sends: the official
 // servers reject a larger one (400), whatever the query's Take.
 const maxRequestTop = 1000
@@ -402,7 +406,9 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 		}
 		body = strings.NewReader(string(mapped))
 	}
-	br := bufio.NewReader(body)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() { br.Reset(nil); readers.Put(br) }()
 	first, err := peekNonSpace(br)
 	if err != nil {
 		return nil, 0, c.responseError(req, resp, "empty body", nil)
