@@ -236,7 +236,7 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 	ctx := req.Context()
 	st := h.cur.Load()
 	var preErr error // why the user could not be renewed before sending
-	if !h.usable(st) {
+	if !h.usable(st) && h.canObtain(st) {
 		nst, err := h.obtain(ctx, st, needUsable)
 		if err != nil {
 			if st == nil || !h.loaded.Load() {
@@ -366,6 +366,21 @@ const maxRejected = 16
 // wasRejected reports whether the server refused tok; h.mu must be held.
 func (h *Handler) wasRejected(tok string) bool {
 	return slices.Contains(h.rejected, tok)
+}
+
+// canObtain reports whether a flight could produce a user better than st:
+// there is an Authenticator, a store (not yet consulted, or where another
+// process may have saved a fresh user), or st can still be refreshed. An
+// anonymous client (none of these) sends without a flight: no goroutine,
+// no allocation.
+func (h *Handler) canObtain(st *state) bool {
+	switch {
+	case h.authn != nil, h.store != nil:
+		return true
+	case st == nil:
+		return false
+	}
+	return h.refresh && !st.rejected.Load() && !st.refreshFailed.Load()
 }
 
 // obtain returns a usable user, sharing one flight among all callers.

@@ -1534,6 +1534,28 @@ func TestHandlerHotPathAllocs(t *testing.T) {
 	}
 }
 
+// An anonymous client (no user, no authenticator, no store) sends without
+// a flight: nothing could produce a user, so nothing is started or
+// allocated.
+func TestHandlerAnonymousAllocs(t *testing.T) {
+	h := NewHandler(&Service{AppURL: mustURL(t, appURL)})
+	canned := &http.Response{StatusCode: 200, Body: http.NoBody}
+	base := handler.RoundTripperFunc(func(*http.Request) (*http.Response, error) { return canned, nil })
+	req := newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true)
+	allocs := testing.AllocsPerRun(1000, func() {
+		owned.Mark(req.Header)
+		if resp, err := h.Handle(req, base); err != nil || resp != canned {
+			t.Fatal("unexpected response")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per anonymous request, want 0", allocs)
+	}
+	if _, has := req.Header[headerAuth]; has {
+		t.Error("an anonymous request carries a token header")
+	}
+}
+
 func TestHandlerOrigins(t *testing.T) {
 	cases := []struct {
 		app    string

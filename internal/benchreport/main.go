@@ -160,9 +160,30 @@ func gotest(pkg, pattern, bt string, n int, tags string) *run {
 	return gotestIn("", pkg, pattern, bt, n, tags)
 }
 
-// gotestIn runs one go test -bench in dir (a nested module) or the root.
+// gotestIn runs go test -bench in dir (a nested module) or the root, n
+// times with -count 1, so that the benchmarks of a pair alternate (A, B, A,
+// B, …) and a drift in the machine's load does not fall on one side.
 func gotestIn(dir, pkg, pattern, bt string, n int, tags string) *run {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(n), "-benchtime", bt}
+	all := &run{results: map[string][]result{}}
+	for range n {
+		r := gotestOnce(dir, pkg, pattern, bt, tags)
+		all.cmd = r.cmd
+		for k, v := range r.results {
+			all.results[k] = append(all.results[k], v...)
+		}
+		if r.err != nil {
+			all.err = r.err
+			break
+		}
+	}
+	if n > 1 {
+		all.cmd += fmt.Sprintf("   # run %d times; medians reported", n)
+	}
+	return all
+}
+
+func gotestOnce(dir, pkg, pattern, bt string, tags string) *run {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "-benchtime", bt}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}
