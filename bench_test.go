@@ -45,17 +45,24 @@ func BenchmarkToSlice(b *testing.B) {
 }
 
 // BenchmarkHandWritten is the same request written by hand with net/http
-// and encoding/json: the baseline ToSlice is measured against.
+// and encoding/json — the same URL and the same protocol headers (PROTOCOL.md
+// §3) — the baseline ToSlice is measured against.
 func BenchmarkHandWritten(b *testing.B) {
 	srv := pageServer(b)
 	hc := &http.Client{}
 	url := srv.URL + "/tables/todoitem?$filter=(complete%20eq%20false)&$orderby=priority&$top=50"
+	ua := sdkHeader()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		// The same request: the headers the protocol asks for on every call.
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("ZUMO-API-VERSION", "2.0.0")
+		req.Header.Set("X-ZUMO-INSTALLATION-ID", "0b0e8a4e-5c4f-4a36-9b6f-1e2d3c4b5a69")
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("X-ZUMO-VERSION", ua)
+		req.Header.Set("X-ZUMO-FEATURES", "TT")
 		resp, err := hc.Do(req)
 		if err != nil {
 			b.Fatal(err)
