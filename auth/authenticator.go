@@ -59,6 +59,15 @@ func (c *credentials) Authenticate(ctx context.Context, s *Service) (*User, erro
 // String names the provider, never the credentials.
 func (c *credentials) String() string { return "credentials for " + c.provider + " (redacted)" }
 
+// GoString is String, so %#v does not show the credentials either.
+func (c *credentials) GoString() string { return c.String() }
+
+// Format prints String for every verb (%v, %+v, %#v, %s, %q, %x): the
+// credentials never appear.
+func (c *credentials) Format(f fmt.State, verb rune) {
+	printAs(f, verb, c.String())
+}
+
 // ServerDirectedURL returns the URL to open in a browser for a
 // server-directed login with provider: {login prefix}/{provider}?session_mode=token.
 // The flow ends at .auth/login/done#token=… (see ParseLoginDone).

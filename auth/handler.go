@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"math"
@@ -34,25 +35,56 @@ type state struct {
 	adopted       bool        // taken from the store, not from a login or refresh
 
 	// For the default clock: the token stays usable while
-	// time.Since(born) < fresh. One monotonic clock read per request,
-	// instead of a wall-clock read and a comparison.
-	born  time.Time
-	fresh time.Duration
+	// now.Sub(born) < fresh on the monotonic clock and now is before
+	// wallEnd on the wall clock — one clock read per request, no parsing.
+	// Both are checked because each misses a case: the monotonic clock
+	// stands still while the machine sleeps (a laptop lid closed past the
+	// expiry), and the wall clock can be set back.
+	born    time.Time
+	fresh   time.Duration
+	wallEnd time.Time // zero: no expiry
 }
 
 // newState wraps u for installing; with the default clock it also works
-// out how long u stays usable.
-func (h *Handler) newState(u *User) *state {
+// out how long u stays usable. issued says u comes straight from a login
+// or refresh.
+func (h *Handler) newState(u *User, issued bool) *state {
 	st := &state{user: u, hdr: []string{u.Token()}}
 	if h.monotonic {
-		st.born = time.Now()
+		now := time.Now()
+		st.born = now
 		st.fresh = math.MaxInt64
 		if exp, ok := u.ExpiresAt(); ok {
-			st.fresh = exp.Sub(st.born) - h.skew
+			skew := h.skewFor(u)
+			st.fresh = exp.Sub(now) - skew
+			if lt, ok := u.Lifetime(); ok && issued && st.fresh <= 0 && lt > skew {
+				// A token the server has just issued already looks
+				// expired: this machine's clock is ahead of the
+				// server's. Judge it by the lifetime the server gave it,
+				// or every request would cost a login.
+				st.fresh = lt - skew
+				h.warn(context.Background(), "auth: a new token looks expired by this machine's clock (is it ahead?); using the lifetime the server gave it")
+			}
+			st.wallEnd = now.Round(0).Add(st.fresh)
 		}
 	}
 	return st
 }
+
+// skewFor is how long before u's expiry its token is replaced: the
+// configured skew, but at most a quarter of the token's lifetime (exp −
+// iat), so that a token issued for less than the skew is used for most of
+// its life instead of costing a login per request.
+func (h *Handler) skewFor(u *User) time.Duration {
+	if lt, ok := u.Lifetime(); ok && lt/4 < h.skew {
+		return lt / 4
+	}
+	return h.skew
+}
+
+// expiredSoon reports whether u's token is expired or within its skew by
+// h's clock.
+func (h *Handler) expiredSoon(u *User) bool { return u.ExpiredWithin(h.now(), h.skewFor(u)) }
 
 // flight is one shared login (or store load, or refresh).
 type flight struct {
@@ -119,7 +151,12 @@ type Handler struct {
 	mu       sync.Mutex
 	gen      uint64 // bumped by SetUser and Logout
 	fl       *flight
-	rejected []string // the last tokens the server rejected (never adopted from the store again)
+	rejected []uint64 // hashes of the last tokens the server rejected (never adopted from the store again)
+	seed     maphash.Seed
+
+	// saveMu orders the store writes of flights, SetUser and Logout, so
+	// that the store ends up holding what the caller decided last.
+	saveMu sync.Mutex
 
 	logins, refreshes, storeLoads, failures, resends atomic.Int64
 }
@@ -127,7 +164,7 @@ type Handler struct {
 // NewHandler returns the auth handler for svc's backend. It sends nothing.
 func NewHandler(svc *Service, opts ...Option) *Handler {
 	h := &Handler{svc: svc, skew: DefaultSkew, now: time.Now, attempts: 1, refresh: true,
-		loginTimeout: DefaultLoginTimeout}
+		loginTimeout: DefaultLoginTimeout, seed: maphash.MakeSeed()}
 	for _, o := range opts {
 		if o != nil {
 			o(h)
@@ -156,7 +193,7 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 	h.exactHost = u.Host
 	h.monotonic = !h.customClock
 	if h.initial != nil {
-		h.cur.Store(h.newState(h.initial))
+		h.cur.Store(h.newState(h.initial, false))
 		h.loaded.Store(true)
 	}
 	return h
@@ -192,6 +229,19 @@ func defaultPort(scheme string) string {
 	return "80"
 }
 
+// String describes the handler: its service's origin and current user,
+// never a token.
+func (h *Handler) String() string {
+	return fmt.Sprintf("auth.Handler for %s://%s (%v)", h.scheme, h.exactHost, h.User())
+}
+
+// Format prints String for every verb (%v, %+v, %#v, %s, %q), so printing
+// a Handler neither shows a token nor reads its fields while other
+// goroutines change them.
+func (h *Handler) Format(f fmt.State, verb rune) {
+	printAs(f, verb, h.String())
+}
+
 // User returns the current user, or nil when there is none yet.
 func (h *Handler) User() *User {
 	if st := h.cur.Load(); st != nil {
@@ -212,15 +262,16 @@ func (h *Handler) usable(st *state) bool {
 		return false
 	}
 	if h.monotonic && !st.born.IsZero() {
-		return time.Since(st.born) < st.fresh
+		now := time.Now()
+		return now.Sub(st.born) < st.fresh && (st.wallEnd.IsZero() || now.Before(st.wallEnd))
 	}
-	return !st.user.ExpiredWithin(h.now(), h.skew)
+	return !h.expiredSoon(st.user)
 }
 
 // Handle implements handler.Handler.
 func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Response, error) {
 	isOwned := owned.Is(req.Header)
-	if !h.ownOrigin(req.URL.Scheme, req.URL.Host) || !h.secure {
+	if own := h.ownOrigin(req.URL.Scheme, req.URL.Host); !own || !h.secure {
 		// Never a token to another origin, or over plain http to a
 		// remote host: strip any the request carries.
 		if _, has := req.Header[headerAuth]; has {
@@ -231,7 +282,13 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 				req.Header.Del(headerAuth)
 			}
 		}
-		return next.RoundTrip(req)
+		resp, err := next.RoundTrip(req)
+		if own && err == nil && resp.StatusCode == http.StatusUnauthorized {
+			// The service's own origin, over plain http to a remote
+			// host: say why no token went with the request.
+			resp = withCause(resp, ErrInsecureTransport)
+		}
+		return resp, err
 	}
 	ctx := req.Context()
 	st := h.cur.Load()
@@ -356,7 +413,7 @@ func (h *Handler) reject(st *state) {
 		copy(h.rejected, h.rejected[1:])
 		h.rejected = h.rejected[:maxRejected-1]
 	}
-	h.rejected = append(h.rejected, st.user.Token())
+	h.rejected = append(h.rejected, maphash.String(h.seed, st.user.Token()))
 	h.mu.Unlock()
 }
 
@@ -364,8 +421,9 @@ func (h *Handler) reject(st *state) {
 const maxRejected = 16
 
 // wasRejected reports whether the server refused tok; h.mu must be held.
+// Only hashes are kept: a handler printed with %#v shows no token.
 func (h *Handler) wasRejected(tok string) bool {
-	return slices.Contains(h.rejected, tok)
+	return slices.Contains(h.rejected, maphash.String(h.seed, tok))
 }
 
 // canObtain reports whether a flight could produce a user better than st:
@@ -398,40 +456,53 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 		return cur, nil
 	}
 	f := h.fl
+	if f != nil && f.gen != h.gen {
+		f = nil // begun before SetUser or Logout: its result will not be used
+	}
 	if f == nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
 		f = &flight{done: make(chan struct{}), ctx: fctx, gen: h.gen}
 		h.fl = f
 		go func() {
 			defer cancel()
-			st, err := h.run(fctx, stale, why)
-			undo := false
+			st, fate, err := h.run(fctx, stale, why)
+			announced := false
+			if err == nil && fate != known {
+				// Saved and announced before anyone can see it, unless
+				// SetUser or Logout has run meanwhile.
+				announced = h.publish(fctx, f, st.user, fate == toSave)
+			}
+			var lost *User // a new user that SetUser or Logout overruled
 			h.mu.Lock()
-			if h.fl == f { // not abandoned
+			current := h.fl == f
+			if current {
 				h.fl = nil
-				switch {
-				case st != nil && h.gen != f.gen:
-					// SetUser or Logout ran meanwhile: the caller's word
-					// wins over this flight's result.
-					if cur := h.cur.Load(); cur != nil {
-						st = cur
-					} else {
-						st, err, undo = nil, ErrLoggedOut, true
-					}
-				case st != nil:
-					h.cur.Store(st)
-					h.loaded.Store(true)
+			}
+			switch {
+			case err != nil:
+			case h.gen != f.gen:
+				// SetUser or Logout ran meanwhile: the caller's word
+				// wins over this flight's result, which is neither
+				// installed, saved nor announced.
+				if fate == toAnnounce && !announced {
+					lost = st.user // the fleet's store holds it already
 				}
-			} else if err == nil {
+				if cur := h.cur.Load(); cur != nil {
+					st = cur
+				} else {
+					st, err = nil, ErrLoggedOut
+				}
+			case !current:
 				st, err = nil, fmt.Errorf("auth: login finished after its timeout: %w", context.DeadlineExceeded)
+			default:
+				h.cur.Store(st)
+				h.loaded.Store(true)
+			}
+			h.mu.Unlock()
+			if lost != nil {
+				h.unsave(fctx, lost)
 			}
 			f.st, f.err = st, err
-			h.mu.Unlock()
-			if undo && h.store != nil {
-				// The flight saved its user after the Logout cleared the
-				// store: clear it again.
-				_ = h.store.Clear(fctx, h.key)
-			}
 			close(f.done)
 		}()
 	}
@@ -457,9 +528,19 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 	}
 }
 
+// fate says what a flight's user still needs once it is installed.
+type fate int
+
+const (
+	known      fate = iota // the current user, or one from the store: nothing
+	toSave                 // new: save it to the store and announce it
+	toAnnounce             // new, and the fleet's store holds it already: announce it
+)
+
 // run is the body of a flight: adopt the store's user, or refresh, or log
-// in. It returns the new state (not yet installed) or an error.
-func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, error) {
+// in. It returns the new state (not yet installed, saved or announced) and
+// what it still needs, or an error.
+func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate, error) {
 	force := why != needUsable
 	rejected := func(tok string) bool {
 		h.mu.Lock()
@@ -483,7 +564,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		}
 		var renewed, isNew bool
 		u, err := co.Coordinate(ctx, h.key, rejectedTok,
-			func(u *User) bool { return u != nil && !rejected(u.Token()) && !u.ExpiredWithin(h.now(), h.skew) },
+			func(u *User) bool { return u != nil && !rejected(u.Token()) && !h.expiredSoon(u) },
 			func(ctx context.Context) (*User, error) {
 				nu, fresh, err := h.renew(ctx, base, force, stale)
 				renewed, isNew = true, fresh
@@ -491,19 +572,19 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 			})
 		h.loaded.Store(true)
 		if err != nil {
-			return nil, err
+			return nil, known, err
 		}
 		if !renewed {
 			h.storeLoads.Add(1)
 			h.debug(ctx, "auth: using the user the fleet shares", u)
-			st := h.newState(u)
+			st := h.newState(u, false)
 			st.adopted = true
-			return st, nil
+			return st, known, nil
 		}
 		if !isNew {
-			return base, nil
+			return base, known, nil
 		}
-		return h.announce(ctx, u), nil
+		return h.newState(u, true), toAnnounce, nil
 	}
 
 	// 1. The store: at first use, or whenever another process may have
@@ -513,15 +594,15 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 		h.loaded.Store(true)
 		switch {
 		case err == nil && su != nil && !rejected(su.Token()) && (stale == nil || su.Token() != stale.user.Token()):
-			if !su.ExpiredWithin(h.now(), h.skew) {
+			if !h.expiredSoon(su) {
 				h.storeLoads.Add(1)
 				h.debug(ctx, "auth: using the stored user", su)
-				st := h.newState(su)
+				st := h.newState(su, false)
 				st.adopted = true
-				return st, nil
+				return st, known, nil
 			}
 			if base == nil && !su.ExpiredWithin(h.now(), 0) {
-				base = h.newState(su) // still valid: a refresh candidate
+				base = h.newState(su, false) // still valid: a refresh candidate
 			}
 		case err != nil && !errors.Is(err, ErrNoUser):
 			h.logf(ctx, "auth: user store load failed; treating it as empty", err)
@@ -532,12 +613,12 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, erro
 
 	nu, isNew, err := h.renew(ctx, base, force, stale)
 	if err != nil {
-		return nil, err
+		return nil, known, err
 	}
 	if !isNew {
-		return base, nil
+		return base, known, nil
 	}
-	return h.adopt(ctx, nu), nil
+	return h.newState(nu, true), toSave, nil
 }
 
 // renew refreshes base (2.) or logs in (3.). It returns the user and
@@ -587,23 +668,58 @@ func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *sta
 	return nu, true, nil
 }
 
-// adopt saves a new user to the store and announces it.
-func (h *Handler) adopt(ctx context.Context, u *User) *state {
-	if h.store != nil {
+// publish saves a flight's new user to the store (when save is set) and
+// announces it — unless SetUser or Logout has run since the flight f
+// began (their word wins, in memory and in the store), or f was abandoned
+// after its timeout. It reports whether it did.
+func (h *Handler) publish(ctx context.Context, f *flight, u *User, save bool) bool {
+	h.saveMu.Lock()
+	h.mu.Lock()
+	still := h.gen == f.gen && h.fl == f
+	h.mu.Unlock()
+	if still && save && h.store != nil {
 		if err := h.store.Save(ctx, h.key, u); err != nil {
 			h.logf(ctx, "auth: saving the user failed", err)
 		}
 	}
-	return h.announce(ctx, u)
+	h.saveMu.Unlock()
+	if still {
+		h.debug(ctx, "auth: new user", u)
+		if h.onUser != nil {
+			h.onUser(u)
+		}
+	}
+	return still
 }
 
-// announce tells the WithOnUser callback about a new user.
-func (h *Handler) announce(ctx context.Context, u *User) *state {
-	h.debug(ctx, "auth: new user", u)
-	if h.onUser != nil {
-		h.onUser(u)
+// unsave puts the store right after a flight's user reached the fleet's
+// store but lost to SetUser or Logout: the store gets the current user
+// back, or is cleared — unless it has moved on to yet another user.
+func (h *Handler) unsave(ctx context.Context, lost *User) {
+	if h.store == nil {
+		return
 	}
-	return h.newState(u)
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	su, err := h.store.Load(ctx, h.key)
+	if err != nil || su == nil || su.Token() != lost.Token() {
+		return
+	}
+	if cur := h.cur.Load(); cur != nil {
+		err = h.store.Save(ctx, h.key, cur.user)
+	} else {
+		err = h.store.Clear(ctx, h.key)
+	}
+	if err != nil {
+		h.logf(ctx, "auth: restoring the user store failed", err)
+	}
+}
+
+// genIs reports whether no SetUser or Logout has run since gen was read.
+func (h *Handler) genIs(gen uint64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen == gen
 }
 
 // Login logs in now with the configured Authenticator (sharing a flight
@@ -621,20 +737,29 @@ func (h *Handler) Login(ctx context.Context) (*User, error) {
 }
 
 // SetUser makes u the current user, saves it to the store and announces
-// it, as if the handler had logged it in. It returns the store's error,
-// if any; u is current either way.
+// it, as if the handler had logged it in; a login under way is overruled
+// (its result is neither installed nor saved). It returns the store's
+// error, if any, which is also logged; u is current either way.
 func (h *Handler) SetUser(ctx context.Context, u *User) error {
 	if u == nil {
 		return errors.New("auth: SetUser needs a user; use Logout to clear")
 	}
 	h.mu.Lock()
 	h.gen++
-	h.cur.Store(h.newState(u))
+	gen := h.gen
+	h.cur.Store(h.newState(u, false))
 	h.loaded.Store(true)
 	h.mu.Unlock()
 	var err error
 	if h.store != nil {
-		err = h.store.Save(ctx, h.key, u)
+		h.saveMu.Lock()
+		if h.genIs(gen) { // else a later SetUser or Logout writes the store
+			err = h.store.Save(ctx, h.key, u)
+		}
+		h.saveMu.Unlock()
+		if err != nil {
+			h.logf(ctx, "auth: saving the user failed", err)
+		}
 	}
 	if h.onUser != nil {
 		h.onUser(u)
@@ -644,33 +769,48 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 
 // LoadUser consults the store now (once; later calls return the current
 // user) and returns the current user, or nil when there is none. It never
-// logs in.
+// logs in. It returns the store's error (other than ErrNoUser) with a nil
+// user; a user the server has refused, or one loaded while SetUser or
+// Logout ran, is not installed.
 func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
 	if !h.loaded.Load() && h.store != nil {
+		h.mu.Lock()
+		gen := h.gen
+		h.mu.Unlock()
 		u, err := h.store.Load(ctx, h.key)
-		h.loaded.Store(true)
 		if err != nil && !errors.Is(err, ErrNoUser) {
 			return nil, err
 		}
-		if u != nil && h.cur.CompareAndSwap(nil, h.newState(u)) {
+		h.mu.Lock()
+		if u != nil && h.gen == gen && h.cur.Load() == nil && !h.wasRejected(u.Token()) {
+			h.cur.Store(h.newState(u, false))
 			h.storeLoads.Add(1)
 		}
+		h.loaded.Store(true)
+		h.mu.Unlock()
 	}
 	return h.User(), nil
 }
 
-// Logout forgets the current user locally and clears the store's entry.
-// It does not tell the server. It returns the store's error, if any.
+// Logout forgets the current user locally and clears the store's entry; a
+// login under way is overruled. It does not tell the server. It returns
+// the store's error, if any.
 func (h *Handler) Logout(ctx context.Context) error {
 	h.mu.Lock()
 	h.gen++
+	gen := h.gen
 	h.cur.Store(nil)
 	h.loaded.Store(true)
 	h.mu.Unlock()
-	if h.store != nil {
-		return h.store.Clear(ctx, h.key)
+	if h.store == nil {
+		return nil
 	}
-	return nil
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	if !h.genIs(gen) {
+		return nil // a later SetUser or Logout writes the store
+	}
+	return h.store.Clear(ctx, h.key)
 }
 
 // keep reads a 401's body into memory (up to maxKept401; the rest stays
@@ -717,6 +857,12 @@ func ctxErr(ctx context.Context) error {
 		return ctx.Err()
 	default:
 		return nil
+	}
+}
+
+func (h *Handler) warn(ctx context.Context, msg string) {
+	if h.log != nil {
+		h.log.WarnContext(ctx, msg)
 	}
 }
 

@@ -35,6 +35,8 @@ type authority struct {
 	revoked map[string]bool
 	// notBefore: tokens issued before it are refused (key rotation).
 	notBefore time.Time
+	// lag: the server's clock is this far behind the client's.
+	lag time.Duration
 }
 
 func newAuthority() *authority {
@@ -46,11 +48,16 @@ func (a *authority) mint(sub string, exp time.Time) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.n++
-	now := time.Now()
+	now := time.Now().Add(-a.lag)
+	iat := now
 	if exp.IsZero() {
 		exp = now.Add(a.ttl)
+	} else if exp.Sub(now) < a.ttl {
+		// A token with less than a ttl left was issued a ttl before it
+		// expires, as the server's would have been.
+		iat = exp.Add(-a.ttl)
 	}
-	tok := signClaims(jwt.MapClaims{"sub": sub, "exp": exp.Unix(), "iat": now.Unix(), "jti": fmt.Sprint(a.n)})
+	tok := signClaims(jwt.MapClaims{"sub": sub, "exp": exp.Unix(), "iat": iat.Unix(), "jti": fmt.Sprint(a.n)})
 	a.minted = append(a.minted, tok)
 	return tok
 }
@@ -85,7 +92,7 @@ func (a *authority) valid(tok string) bool {
 	if !a.notBefore.IsZero() && (iat == nil || iat.Time.Before(a.notBefore)) {
 		return false
 	}
-	return c.ExpiresAt.IsZero() || time.Now().Before(c.ExpiresAt)
+	return c.ExpiresAt.IsZero() || time.Now().Add(-a.lag).Before(c.ExpiresAt)
 }
 
 func (a *authority) tokens() []string {
@@ -810,7 +817,9 @@ func TestHandlerLoginTimeout(t *testing.T) {
 		e := newEnv(t)
 		release := make(chan struct{})
 		e.authn.block = release
-		e.build(WithLoginTimeout(5 * time.Second))
+		st := newMemStore()
+		var announced []*User
+		e.build(WithLoginTimeout(5*time.Second), WithStore(st, storeKey), WithOnUser(func(u *User) { announced = append(announced, u) }))
 		r := e.get(context.Background())
 		if r.status != 401 || !errors.Is(r.cause, context.DeadlineExceeded) {
 			t.Fatalf("%d %v %v", r.status, r.err, r.cause)
@@ -834,6 +843,10 @@ func TestHandlerLoginTimeout(t *testing.T) {
 		// The stuck login's late result does not replace the newer user.
 		if e.h.User() != good {
 			t.Error("a timed-out login replaced a newer user")
+		}
+		// Nor is it saved or announced.
+		if st.get(storeKey) != good || len(announced) != 1 || announced[0] != good {
+			t.Errorf("stored %v, announced %v; want only the newer user", st.get(storeKey), announced)
 		}
 	})
 }
@@ -1014,6 +1027,9 @@ func TestHandlerInsecureHTTP(t *testing.T) {
 		r := e.do(newReq(t, context.Background(), "GET", "http://app.example/x", nil, true))
 		if r.status != 401 || e.authn.calls.Load() != 0 {
 			t.Errorf("%d, %d logins", r.status, e.authn.calls.Load())
+		}
+		if !errors.Is(r.cause, ErrInsecureTransport) {
+			t.Errorf("the 401's cause is %v, want ErrInsecureTransport", r.cause)
 		}
 		// Loopback http is allowed.
 		e = newEnv(t)
@@ -1439,7 +1455,9 @@ func TestHandlerNeverLeaksTokens(t *testing.T) {
 		if _, err := e.svc.Refresh(context.Background(), e.h.User()); err != nil {
 			errs = append(errs, err.Error())
 		}
-		printed = append(printed, fmt.Sprint(e.h.User()), fmt.Sprint(e.h.Stats()))
+		printed = append(printed, fmt.Sprint(e.h.User()), fmt.Sprint(e.h.Stats()),
+			// The handler itself, holding the tokens it saw refused.
+			fmt.Sprintf("%v\n%+v\n%#v", e.h, e.h, e.h))
 
 		logs := e.logBuf.String()
 		if !strings.Contains(logs, "auth: new user") || !strings.Contains(logs, "login failed") || !strings.Contains(logs, "refresh failed") {

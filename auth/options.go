@@ -28,7 +28,10 @@ func WithStore(s Store, key string) Option { return func(h *Handler) { h.store, 
 func WithUser(u *User) Option { return func(h *Handler) { h.initial = u } }
 
 // WithSkew replaces a token this long before it expires (default
-// DefaultSkew). Negative values count as zero.
+// DefaultSkew), but never earlier than three quarters into its lifetime
+// (exp − iat, when the token has both): a token issued for a minute is
+// used for 45 seconds, not replaced before every request. Negative values
+// count as zero.
 func WithSkew(d time.Duration) Option {
 	return func(h *Handler) {
 		if d < 0 {

@@ -31,6 +31,7 @@ type User struct {
 	token  *string
 	exp    time.Time // zero: unknown expiry
 	hasExp bool
+	iat    time.Time // zero: unknown issue time
 	prov   string
 }
 
@@ -43,6 +44,7 @@ func NewUser(userID, token string) *User {
 	c, err := ReadClaims(token)
 	if err == nil {
 		u.exp, u.hasExp = c.ExpiresAt, !c.ExpiresAt.IsZero()
+		u.iat = c.IssuedAt
 		u.prov = c.Provider
 	}
 	return u
@@ -62,6 +64,19 @@ func (u *User) Token() string {
 // ExpiresAt returns when the token expires, read from its exp claim, and
 // false when the expiry is unknown.
 func (u *User) ExpiresAt() (time.Time, bool) { return u.exp, u.hasExp }
+
+// IssuedAt returns when the token was issued, read from its iat claim, and
+// false when the token has none (or one that cannot be read).
+func (u *User) IssuedAt() (time.Time, bool) { return u.iat, !u.iat.IsZero() }
+
+// Lifetime returns how long the token was issued for (exp minus iat), and
+// false when either claim is missing or exp is not after iat.
+func (u *User) Lifetime() (time.Duration, bool) {
+	if !u.hasExp || u.iat.IsZero() || !u.exp.After(u.iat) {
+		return 0, false
+	}
+	return u.exp.Sub(u.iat), true
+}
 
 // ExpiredWithin reports whether the token expires at or before now+skew.
 // A token with an unknown expiry is never reported as expired.
@@ -90,11 +105,18 @@ func (u *User) GoString() string { return u.String() }
 // Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q)
 // prints String and never the token.
 func (u *User) Format(f fmt.State, verb rune) {
+	printAs(f, verb, u.String())
+}
+
+// printAs prints s for verb: quoted for %q, as it is for every other verb.
+// The Format methods of the types that hold secrets use it, so that no
+// verb reaches their fields.
+func printAs(f fmt.State, verb rune, s string) {
 	if verb == 'q' {
-		fmt.Fprintf(f, "%q", u.String())
+		fmt.Fprintf(f, "%q", s)
 		return
 	}
-	fmt.Fprint(f, u.String())
+	fmt.Fprint(f, s)
 }
 
 // LogValue implements slog.LogValuer: the id and expiry, never the token.
@@ -143,6 +165,10 @@ func (u *User) UnmarshalJSON(b []byte) error {
 type Claims struct {
 	// ExpiresAt is the exp claim; zero when the token has none.
 	ExpiresAt time.Time
+	// IssuedAt is the iat claim; zero when the token has none, or one that
+	// is not a number between 1970 and 9999 (iat is advisory: a bad one
+	// does not make the token malformed).
+	IssuedAt time.Time
 	// Subject is the sub (or legacy uid) claim.
 	Subject string
 	// Provider is the idp claim, or the audience of a legacy token.
@@ -188,6 +214,10 @@ func ReadClaims(token string) (Claims, error) {
 			sec, frac := math.Modf(f)
 			c.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9)).UTC()
 		}
+	}
+	if f, ok := mc["iat"].(float64); ok && f > 0 && f <= maxExp {
+		sec, frac := math.Modf(f)
+		c.IssuedAt = time.Unix(int64(sec), int64(frac*1e9)).UTC()
 	}
 	c.Subject, _ = mc["sub"].(string)
 	if c.Subject == "" {
