@@ -29,7 +29,7 @@ var (
 	ErrInvalidResponse = errors.New("zumo: invalid response")
 	// ErrNoProgress is returned by Query.All when the server keeps sending
 	// the same page (it ignores $skip), instead of looping for ever.
-	ErrNoProgress = errors.New("zumo: server returned the same page twice; paging stopped")
+	ErrNoProgress = errors.New("zumo: server sent the same items on two pages in a row (does it ignore $skip?); paging stopped")
 	// ErrNotSupported is returned for an operation the client's protocol
 	// generation does not have (undelete on legacy Mobile Services).
 	ErrNotSupported = errors.New("zumo: not supported by this protocol generation")
@@ -51,7 +51,8 @@ type Error struct {
 	// string body, else its "error", "description" or "message" field,
 	// else the raw text, else the status text.
 	Message string
-	// Body is the raw response body, at most 64 KiB of it.
+	// Body is the raw response body, at most 64 KiB of it, with every
+	// secret the request carried (token, app key) replaced by a placeholder.
 	Body []byte
 	// Header is the response's header.
 	Header http.Header
@@ -94,8 +95,10 @@ func (e *Error) Is(target error) bool {
 // copy, or on the official Node server the request item echoed back.
 type ConflictError[T any] struct {
 	// Err is the response's error: status, message, raw body.
-	Err     *Error
-	Item    T
+	Err *Error
+	// Item is the response body decoded as T; the zero T unless HasItem.
+	Item T
+	// HasItem reports whether the body held an item that decoded as T.
 	HasItem bool
 }
 
@@ -111,8 +114,10 @@ func (e *ConflictError[T]) Unwrap() error { return e.Err }
 // (HasItem tells); resolve the conflict and retry with that version.
 type PreconditionFailedError[T any] struct {
 	// Err is the response's error: status, message, raw body.
-	Err     *Error
-	Item    T
+	Err *Error
+	// Item is the response body decoded as T; the zero T unless HasItem.
+	Item T
+	// HasItem reports whether the body held an item that decoded as T.
 	HasItem bool
 }
 
@@ -125,7 +130,9 @@ func (e *PreconditionFailedError[T]) Unwrap() error { return e.Err }
 // InvalidIDError is returned before anything is sent when an id cannot be
 // valid. It wraps ErrInvalidID.
 type InvalidIDError struct {
-	ID     any
+	// ID is the id as given (a string or an integer).
+	ID any
+	// Reason says what is wrong with it, such as "empty" or "longer than 255 characters".
 	Reason string
 }
 
@@ -152,11 +159,16 @@ func describeID(id any) string {
 // promises: not JSON, truncated, of the wrong shape, or larger than the
 // client's limit. It wraps ErrInvalidResponse and the decoding error.
 type ResponseError struct {
+	// StatusCode is the HTTP status of the response (a 2xx).
 	StatusCode int
-	Method     string
-	URL        string
-	Reason     string
-	Err        error
+	// Method and URL are the request's; secrets in the URL are redacted.
+	Method string
+	URL    string
+	// Reason says what is wrong: "not JSON", "truncated JSON", "body
+	// larger than N bytes", "data after the JSON value", …
+	Reason string
+	// Err is the decoding error, when there is one.
+	Err error
 }
 
 // Error describes the failure; it never contains a token or an app key.
@@ -179,9 +191,9 @@ func (e *ResponseError) Unwrap() []error {
 // errorMessage picks the message of an error body as PROTOCOL.md §5 says.
 func errorMessage(status int, body []byte) string {
 	trimmed := strings.TrimSpace(string(body))
-	if trimmed != "" {
+	if trimmed != "" && trimmed != "null" && trimmed != `""` {
 		var s string
-		if json.Unmarshal([]byte(trimmed), &s) == nil && s != "" {
+		if json.Unmarshal([]byte(trimmed), &s) == nil {
 			return s
 		}
 		var obj map[string]any
@@ -191,8 +203,10 @@ func errorMessage(status int, body []byte) string {
 					return v
 				}
 			}
-		} else if !strings.HasPrefix(trimmed, "<") {
-			// Plain text; an HTML page is not a message.
+		}
+		// The raw text; but an HTML page (a gateway's 502) is not a
+		// message: the status text says more.
+		if !strings.HasPrefix(trimmed, "<") {
 			if len(trimmed) > 512 {
 				trimmed = trimmed[:512] + "…"
 			}

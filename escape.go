@@ -12,13 +12,14 @@ func unreserved(c byte) bool {
 // filterSafe reports the characters left as they are in the $filter,
 // $orderby and $select values: the unreserved ones, the sub-delimiters
 // that carry no meaning in a query string, and "%" (literals are already
-// escaped). Space, "+", "&", "=", "#" and everything else is escaped.
+// escaped). Space, "+", "&", "=", "#", ";" (a separator to some servers,
+// Go's url.ParseQuery among them) and everything else is escaped.
 func filterSafe(c byte) bool {
 	if unreserved(c) {
 		return true
 	}
 	switch c {
-	case '%', '\'', '(', ')', '*', ',', ':', ';', '!', '$', '/', '?', '@':
+	case '%', '\'', '(', ')', '*', ',', ':', '!', '$', '/', '?', '@':
 		return true
 	}
 	return false

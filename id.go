@@ -9,7 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// maxIDLength is the longest string id the service accepts.
+// maxIDLength is the longest string id the service accepts, counted as
+// its nvarchar(255) column counts: in UTF-16 code units (a character
+// outside the Basic Multilingual Plane, such as an emoji, counts twice).
 const maxIDLength = 255
 
 // formatID checks an id and returns it as a string ready to escape. Valid
@@ -48,7 +50,7 @@ func checkStringID(s string) (string, error) {
 		return "", &InvalidIDError{ID: s, Reason: "empty"}
 	case s == "." || s == "..":
 		return "", &InvalidIDError{ID: s, Reason: "a path step, not an id"}
-	case utf8.RuneCountInString(s) > maxIDLength:
+	case utf16Len(s) > maxIDLength:
 		return "", &InvalidIDError{ID: s, Reason: fmt.Sprintf("longer than %d characters", maxIDLength)}
 	case !utf8.ValidString(s):
 		return "", &InvalidIDError{ID: s, Reason: "not valid UTF-8"}
@@ -68,4 +70,16 @@ func itemURL(base *url.URL, id string) *url.URL {
 	u.Path = base.Path + "/" + id
 	u.RawPath = base.EscapedPath() + "/" + url.PathEscape(id)
 	return &u
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }

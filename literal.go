@@ -14,8 +14,32 @@ import (
 // fraction.
 type Decimal string
 
-// GUID is a GUID for a filter, written guid'…'.
+// GUID is a GUID for a filter, written guid'…': 32 hexadecimal digits in
+// groups of 8-4-4-4-12, such as "0b0e8a4e-5c4f-4a36-9b6f-1e2d3c4b5a69"
+// (no braces). Any other text
+// is a query error (ErrInvalidQuery), reported by the terminal call.
 type GUID string
+
+// validGUID reports whether s is 8-4-4-4-12 hexadecimal digits.
+func validGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // DateTime marks a time to be written as an OData datetime literal, in
 // UTC with milliseconds: datetime'2024-01-02T03:04:05.000Z'.
@@ -69,7 +93,10 @@ func formatLiteral(v any) (string, error) {
 		}
 		return string(x) + "M", nil
 	case GUID:
-		return "guid'" + escapeDataString(string(x)) + "'", nil
+		if !validGUID(string(x)) {
+			return "", fmt.Errorf("%w: GUID %q is not 8-4-4-4-12 hexadecimal digits", ErrInvalidQuery, string(x))
+		}
+		return "guid'" + string(x) + "'", nil
 	case DateTime:
 		return formatDateTime(time.Time(x)), nil
 	case DateTimeOffset:
@@ -150,7 +177,9 @@ func validDecimal(s string) bool {
 
 // formatFloat writes f the way .NET's invariant round-trip formatting
 // does: the shortest digits that read back as f, in fixed notation when
-// the decimal exponent is in [-4, 15) (float32: [-4, 7)), else as
+// the decimal exponent is at least -4 and the digits before the point are
+// no more than the larger of the digit count and 15 (float32: 7) — so
+// 1234567890123456 stays as it is but 1E+15 does not — else as
 // d.dddE+XX with at least two exponent digits. NaN and infinities are
 // errors: OData v3 clients cannot send them.
 func formatFloat(f float64, bits int) (string, error) {
@@ -171,7 +200,7 @@ func formatFloat(f float64, bits int) (string, error) {
 	if neg {
 		b.WriteByte('-')
 	}
-	if exp > -5 && exp < limit {
+	if exp > -5 && exp+1 <= max(len(digits), limit) {
 		switch {
 		case exp < 0:
 			b.WriteString("0.")

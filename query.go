@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,7 +57,8 @@ func (t *Table[T]) Query() Query[T] { return Query[T]{t: t} }
 // Where returns the table's query filtered by e; see Query.Where.
 func (t *Table[T]) Where(e Expr) Query[T] { return t.Query().Where(e) }
 
-// ToSlice runs the table's empty query: the first page of items.
+// ToSlice runs the table's empty query: the first page of items. It fails
+// like Query.ToSlice.
 func (t *Table[T]) ToSlice(ctx context.Context) ([]T, error) { return t.Query().ToSlice(ctx) }
 
 // All iterates over every item of the table; see Query.All.
@@ -110,8 +112,8 @@ func (q Query[T]) orderLast(field string, desc bool) Query[T] {
 
 // Skip skips n more items: repeated calls add up.
 func (q Query[T]) Skip(n int) Query[T] {
-	if n < 0 {
-		return q.withErr(fmt.Errorf("%w: Skip(%d)", ErrInvalidQuery, n))
+	if n < 0 || n > math.MaxInt-q.skip {
+		return q.withErr(fmt.Errorf("%w: Skip(%d) after skipping %d", ErrInvalidQuery, n, q.skip))
 	}
 	q.skip += n
 	q.hasSkip = true
@@ -390,7 +392,8 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 	}
 	page := &Page[T]{TotalCount: -1, NextLink: nextLink(resp.Header.Values("Link"))}
 	defer closeBody(resp)
-	var body io.Reader = &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}
+	lb := &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}
+	var body io.Reader = lb
 	if h != nil {
 		h.Reset()
 		body = io.TeeReader(body, h)
@@ -398,7 +401,7 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 	if c.legacy && !q.t.ti.isMap && !q.t.ti.prefix {
 		raw, err := io.ReadAll(body)
 		if err != nil {
-			return nil, 0, c.responseError(req, resp, "reading body", err)
+			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 		mapped, err := legacyNames(raw)
 		if err != nil {
@@ -410,19 +413,22 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 	br.Reset(body)
 	defer func() { br.Reset(nil); readers.Put(br) }()
 	first, err := peekNonSpace(br)
-	if err != nil {
+	if err == io.EOF {
 		return nil, 0, c.responseError(req, resp, "empty body", nil)
+	}
+	if err != nil {
+		return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 	}
 	dec := json.NewDecoder(br)
 	switch first {
 	case '[':
 		if err := dec.Decode(&page.Items); err != nil {
-			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, &limitedBody{}), err)
+			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 	case '{':
 		var env envelope[T]
 		if err := dec.Decode(&env); err != nil {
-			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, &limitedBody{}), err)
+			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 		if env.Results == nil {
 			return nil, 0, c.responseError(req, resp, `an object without "results"`, nil)
@@ -434,9 +440,13 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 	default:
 		return nil, 0, c.responseError(req, resp, "not a JSON array or object", nil)
 	}
+	// Nothing but white space may follow (reading to the end also hashes
+	// the whole body).
+	if err := onlySpaceLeft(dec, br); err != nil {
+		return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+	}
 	var sum uint64
 	if h != nil {
-		_, _ = io.Copy(io.Discard, br) // hash the whole body
 		sum = h.Sum64()
 	}
 	return page, sum, nil
@@ -444,18 +454,36 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 
 // All returns an iterator over every item the query matches, page after
 // page, honouring Skip and Take (asking for at most 1000 items a request,
-// the official servers' limit, however large the Take). It follows a next link when it points at
-// the same table on the same origin and continues where this page ended;
-// otherwise (no link, a link on another origin, or the broken links the
-// official Node server sends) it asks for the next page with $skip/$top
-// against the table URL itself. It stops after an empty page, after a page
-// shorter than an earlier one with no link, and with ErrNoProgress when
-// the server sends the same page twice. A link to another origin is never
+// the official servers' limit, however large the Take). It follows a next
+// link when it points at the same table on the same origin and continues
+// where this page ended; otherwise (no link, a link on another origin, or
+// the broken links the official Node server sends) it asks for the next
+// page with $skip/$top against the table URL itself. It stops after an
+// empty page, after a page shorter than an earlier one with no link, and
+// with ErrNoProgress when a page holds the same items as the one before
+// (a server that ignores $skip). A link to another origin is never
 // requested. Each error is yielded once, with a zero item, and ends the
 // iteration.
+//
+// Items are told apart by their ids: when the query selects fields
+// without "id", All asks for the id too (a map item gets no "id" key it
+// did not select). For an item type without an id field it compares the
+// pages' bodies instead.
 func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
+		rq, byIDs, stripID := q, false, false
+		if q.t != nil && (q.t.ti.isMap || q.t.ti.id != nil) {
+			byIDs = true
+			if len(q.sel) > 0 && !slices.Contains(q.sel, "id") {
+				rq, stripID = q.Select("id"), q.t.ti.isMap
+			}
+		}
+		raw, err := rq.appendQuery(nil, q.skip, q.hasSkip, min(q.top, maxRequestTop), q.hasTop)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
 		skip, remaining := q.skip, -1
 		if q.hasTop {
 			remaining = q.top
@@ -463,20 +491,20 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 		if remaining == 0 {
 			return
 		}
-		rq, err := q.appendQuery(nil, q.skip, q.hasSkip, min(q.top, maxRequestTop), q.hasTop)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
 		u := *q.t.url
-		u.RawQuery = string(rq)
+		u.RawQuery = string(raw)
 		cur := &u
 		features := q.features()
-		var h maphash.Hash
+		var h *maphash.Hash // the bodies' hash, when items have no ids
+		if !byIDs {
+			h = new(maphash.Hash)
+		}
+		seed := maphash.MakeSeed()
+		var prevKey pageKey
 		var prevSum uint64
 		maxSeen := 0
 		for page := 0; ; page++ {
-			p, sum, err := q.fetch(ctx, cur, features, &h)
+			p, sum, err := rq.fetch(ctx, cur, features, h)
 			if err != nil {
 				yield(zero, err)
 				return
@@ -485,12 +513,23 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			if n == 0 {
 				return
 			}
-			if page > 0 && sum == prevSum {
+			same := page > 0 && sum == prevSum
+			if byIDs {
+				key, _ := idSetKey(q.t.ti, p.Items, seed)
+				same = page > 0 && key == prevKey
+				prevKey = key
+			}
+			if same {
 				yield(zero, ErrNoProgress)
 				return
 			}
 			prevSum = sum
 			for _, it := range p.Items {
+				if stripID {
+					if m, ok := any(it).(map[string]any); ok {
+						delete(m, "id")
+					}
+				}
 				if !yield(it, nil) {
 					return
 				}
@@ -513,13 +552,13 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			}
 			maxSeen = max(maxSeen, n)
 			top, hasTop := min(remaining, maxRequestTop), remaining > 0
-			rq, err := q.appendQuery(nil, skip, true, top, hasTop)
+			raw, err := rq.appendQuery(nil, skip, true, top, hasTop)
 			if err != nil {
 				yield(zero, err)
 				return
 			}
 			nu := *q.t.url
-			nu.RawQuery = string(rq)
+			nu.RawQuery = string(raw)
 			cur = &nu
 			features = q.features()
 		}

@@ -122,6 +122,10 @@ func TestInvalidLiterals(t *testing.T) {
 		"empty field":  Field("").Eq(1),
 		"empty And":    And(),
 		"chan literal": Field("w").Eq(make(chan int)),
+		"short GUID":   Field("g").Eq(GUID("ID001")),
+		"braced GUID":  Field("g").Eq(GUID("{0b0e8a4e-5c4f-4a36-9b6f-1e2d3c4b5a69}")),
+		"GUID non-hex": Field("g").Eq(GUID("0b0e8a4e-5c4f-4a36-9b6f-1e2d3c4b5a6z")),
+		"GUID quote":   Field("g").Eq(GUID("0b0e8a4e-5c4f-4a36-9b6f-1e2d3c4b5'69")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := tbl.Where(e).QueryString()
@@ -200,6 +204,8 @@ func TestFormatFloat(t *testing.T) {
 		{0, 64, "0"}, {1, 64, "1"}, {-1.5, 64, "-1.5"}, {123456.789, 64, "123456.789"},
 		{1e-4, 64, "0.0001"}, {1.5e-5, 64, "1.5E-05"}, {1e21, 64, "1E+21"}, {1.2345678901234567e20, 64, "1.2345678901234567E+20"},
 		{999999999999999, 64, "999999999999999"}, {1e15, 64, "1E+15"}, {1e-300, 64, "1E-300"},
+		{1234567890123456, 64, "1234567890123456"}, {12345678901234567, 64, "12345678901234568"}, {1.2345678901234566e17, 64, "1.2345678901234566E+17"},
+		{16777216, 32, "16777216"}, {123456789, 32, "1.2345679E+08"}, {1.234568e9, 32, "1.234568E+09"},
 		{1.3, 32, "1.3"}, {1e7, 32, "1E+07"}, {1234567, 32, "1234567"},
 	}
 	for _, tc := range cases {

@@ -126,6 +126,17 @@ func (c *Client) statusError(req *http.Request, resp *http.Response) *Error {
 	cause := auth.Cause(resp)
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	// A server may echo what it was sent ("invalid token eyJ…"): the
+	// request's secrets never reach the error, in its message or body.
+	secrets := append(redact.HeaderSecrets(req.Header), redact.URLSecrets(req.URL)...)
+	if sent := resp.Request; sent != nil && sent != req {
+		secrets = append(secrets, redact.HeaderSecrets(sent.Header)...) // a resend after a new login
+	}
+	if len(secrets) > 0 {
+		if r := redact.String(string(body), secrets...); len(r) != len(body) || r != string(body) {
+			body = []byte(r)
+		}
+	}
 	return &Error{
 		StatusCode: resp.StatusCode,
 		Method:     req.Method,
@@ -177,26 +188,70 @@ var errTooLarge = errors.New("response body exceeds the client's limit")
 // decodeJSON decodes resp's body into v, closing it. An empty body leaves v
 // untouched and is not an error when allowEmpty; anything that is not one
 // JSON value of the right shape is a *ResponseError.
-func (c *Client) decodeJSON(req *http.Request, resp *http.Response, v any, allowEmpty bool) error {
+// decodeJSON decodes one JSON value, and nothing after it, into v. A
+// custom API's answer (api) may be empty or any JSON value; a table's item
+// must be a JSON object.
+func (c *Client) decodeJSON(req *http.Request, resp *http.Response, v any, api bool) error {
 	defer closeBody(resp)
 	lb := &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}
 	br := bufio.NewReader(lb)
 	first, err := peekNonSpace(br)
 	if err == io.EOF {
-		if allowEmpty {
+		if api {
 			return nil
 		}
 		return c.responseError(req, resp, "empty body", nil)
 	}
 	if err != nil {
-		return c.responseError(req, resp, "reading body", err)
+		return c.responseError(req, resp, describeDecodeErr(err, lb), err)
 	}
-	_ = first
+	if !api && first != '{' {
+		if strings.IndexByte(`["-0123456789tfn`, first) < 0 {
+			return c.responseError(req, resp, "not JSON", nil)
+		}
+		return c.responseError(req, resp, "not a JSON object", nil)
+	}
 	dec := json.NewDecoder(br)
 	if err := dec.Decode(v); err != nil {
 		return c.responseError(req, resp, describeDecodeErr(err, lb), err)
 	}
+	if err := onlySpaceLeft(dec, br); err != nil {
+		return c.responseError(req, resp, describeDecodeErr(err, lb), err)
+	}
 	return nil
+}
+
+// errTrailingData is the cause of a *ResponseError for a body with more
+// than white space after its JSON value.
+var errTrailingData = errors.New("data after the JSON value")
+
+// onlySpaceLeft reads what is left of a body after dec decoded its value
+// (dec's buffer, then br) and fails unless it is JSON white space.
+func onlySpaceLeft(dec *json.Decoder, br *bufio.Reader) error {
+	if rest, ok := dec.Buffered().(io.ByteReader); ok { // a *bytes.Reader
+		if err := spaceOnly(rest); err != nil {
+			return err
+		}
+	}
+	return spaceOnly(br)
+}
+
+// spaceOnly reads r to its end and fails unless all of it is white space.
+func spaceOnly(r io.ByteReader) error {
+	for {
+		b, err := r.ReadByte()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return errTrailingData
+		}
+	}
 }
 
 // peekNonSpace skips JSON white space and returns the next byte without
@@ -222,6 +277,8 @@ func describeDecodeErr(err error, lb *limitedBody) string {
 		return fmt.Sprintf("body larger than %d bytes", lb.limit)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return "truncated JSON"
+	case errors.Is(err, errTrailingData):
+		return "data after the JSON value"
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {

@@ -3,7 +3,9 @@ package zumo
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -229,4 +231,59 @@ func legacyNames(raw json.RawMessage) (json.RawMessage, error) {
 		}
 	}
 	return json.Marshal(obj)
+}
+
+// idHash hashes the id of the item p points to (a *T) with seed; false
+// when the item has no id.
+func (ti *typeInfo) idHash(p any, seed maphash.Seed) (uint64, bool) {
+	var buf [24]byte
+	if ti.isMap {
+		mp, _ := p.(*map[string]any)
+		if mp == nil {
+			return 0, false
+		}
+		switch id := (*mp)["id"].(type) {
+		case string:
+			return maphash.String(seed, id), id != ""
+		case json.Number:
+			return maphash.String(seed, string(id)), true
+		case float64:
+			return maphash.Bytes(seed, strconv.AppendFloat(buf[:0], id, 'g', -1, 64)), true
+		}
+		return 0, false
+	}
+	if ti.id == nil {
+		return 0, false
+	}
+	v, err := reflect.ValueOf(p).Elem().FieldByIndexErr(ti.id)
+	if err != nil {
+		return 0, false
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return maphash.String(seed, v.String()), v.Len() > 0
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return maphash.Bytes(seed, strconv.AppendInt(buf[:0], v.Int(), 10)), v.Int() != 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return maphash.Bytes(seed, strconv.AppendUint(buf[:0], v.Uint(), 10)), v.Uint() != 0
+	}
+	return 0, false
+}
+
+// pageKey identifies the set of items on a page, whatever their order:
+// their number and the sum of their ids' hashes. ok is false when an item
+// has no id.
+type pageKey struct {
+	n   int
+	sum uint64
+}
+
+func idSetKey[T any](ti *typeInfo, items []T, seed maphash.Seed) (k pageKey, ok bool) {
+	k, ok = pageKey{n: len(items)}, true
+	for i := range items {
+		h, has := ti.idHash(&items[i], seed)
+		ok = ok && has
+		k.sum += h
+	}
+	return k, ok
 }

@@ -190,6 +190,9 @@ func (t *Table[T]) Lookup(ctx context.Context, id any) (T, error) {
 }
 
 // Refresh returns the server's current copy of item, looked up by its id.
+// It fails like Lookup: an *InvalidIDError when item has no valid id,
+// *Error (ErrNotFound once it is gone), *ResponseError or the transport's
+// error.
 func (t *Table[T]) Refresh(ctx context.Context, item T) (T, error) {
 	var zero T
 	id, err := t.idOf(item)

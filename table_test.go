@@ -190,7 +190,8 @@ func TestInvalidIDsAreRejectedBeforeSending(t *testing.T) {
 	for name, id := range map[string]any{
 		"empty": "", "dot": ".", "dotdot": "..", "control": "a\x00b", "newline": "a\nb",
 		"too long": strings.Repeat("x", 256), "bad utf8": "a\xffb", "zero int": 0, "float": 1.5,
-		"nil": nil, "struct": struct{}{},
+		"too long in UTF-16": strings.Repeat("😀", 128), // 256 code units
+		"nil":                nil, "struct": struct{}{},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := tbl.Lookup(ctx, id)
@@ -206,8 +207,10 @@ func TestInvalidIDsAreRejectedBeforeSending(t *testing.T) {
 	assert.ErrorIs(t, tbl.Delete(ctx, TodoItem{}), ErrInvalidID)
 	assert.Zero(t, requests.Load(), "nothing may be sent for an invalid id")
 
-	// 255 characters is fine.
+	// 255 UTF-16 code units is fine.
 	_, err = formatID(strings.Repeat("é", 255))
+	assert.NoError(t, err)
+	_, err = formatID(strings.Repeat("😀", 127) + "x")
 	assert.NoError(t, err)
 }
 
