@@ -1,11 +1,11 @@
 package zumo
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Sentinel errors, matched with errors.Is against the errors the client
@@ -189,32 +189,4 @@ func (e *ResponseError) Unwrap() []error {
 }
 
 // errorMessage picks the message of an error body as PROTOCOL.md §5 says.
-func errorMessage(status int, body []byte) string {
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed != "" && trimmed != "null" && trimmed != `""` {
-		var s string
-		if json.Unmarshal([]byte(trimmed), &s) == nil {
-			return s
-		}
-		var obj map[string]any
-		if json.Unmarshal([]byte(trimmed), &obj) == nil {
-			for _, k := range []string{"error", "description", "message"} {
-				if v, ok := obj[k].(string); ok && v != "" {
-					return v
-				}
-			}
-		}
-		// The raw text; but an HTML page (a gateway's 502) is not a
-		// message: the status text says more.
-		if !strings.HasPrefix(trimmed, "<") {
-			if len(trimmed) > 512 {
-				trimmed = trimmed[:512] + "…"
-			}
-			return trimmed
-		}
-	}
-	if t := http.StatusText(status); t != "" {
-		return t
-	}
-	return fmt.Sprintf("status %d", status)
-}
+func errorMessage(status int, body []byte) string { return wire.Message(status, body) }

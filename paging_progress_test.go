@@ -239,32 +239,6 @@ func TestResponsesDecodedStrictly(t *testing.T) {
 	}
 }
 
-func TestErrorMessageFallbacks(t *testing.T) {
-	tests := []struct {
-		body string
-		want string
-	}{
-		{`"plain"`, "plain"},
-		{`{"error":"e","description":"d"}`, "e"},
-		{`{"description":"d","message":"m"}`, "d"},
-		{`{"message":"m"}`, "m"},
-		{`{"code":5}`, `{"code":5}`},
-		{`{"error":{"inner":1}}`, `{"error":{"inner":1}}`},
-		{`[1,2]`, `[1,2]`},
-		{`not json`, "not json"},
-		{`""`, "Bad Request"},
-		{`null`, "Bad Request"},
-		{``, "Bad Request"},
-		{`<html><body>502</body></html>`, "Bad Request"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, errorMessage(http.StatusBadRequest, []byte(tt.body)), "body %s", tt.body)
-	}
-	// A long text is cut.
-	long := errorMessage(500, []byte(strings.Repeat("x", 2000)))
-	assert.Less(t, len(long), 600)
-}
-
 // A server that echoes the token or the app key it was sent: neither
 // reaches the error's message, body or string.
 func TestErrorsRedactEchoedSecrets(t *testing.T) {

@@ -34,7 +34,8 @@ var (
 )
 
 // LoginError is returned when a login or refresh request is answered
-// with a status outside 2xx. It never contains a token.
+// with a status outside 2xx. It never contains a token, an app key or a
+// credential the login sent: the server's message is redacted.
 type LoginError struct {
 	// Op is "login" or "refresh".
 	Op string

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/zumo-go/zumo/internal/redact"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Service sends login and refresh requests. It holds the plain transport
@@ -172,8 +173,12 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 		return nil, fmt.Errorf("auth: %s %s: reading response: %w", op, redact.URL(u), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// A server may echo what it was sent: the token, the app key, the
+		// credentials ("no user alice with password hunter22").
+		secrets := append(jsonStrings(body), token)
+		secrets = append(secrets, redact.HeaderSecrets(req.Header)...)
 		return nil, &LoginError{Op: op, Provider: provider, StatusCode: resp.StatusCode,
-			Message: redact.String(message(resp.StatusCode, data), token)}
+			Message: redact.String(message(resp.StatusCode, data), secrets...)}
 	}
 	if len(data) > maxLoginBody {
 		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidLoginResponse, maxLoginBody)
@@ -183,26 +188,35 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// message picks an error message from a body: a JSON string, an error /
-// description / message field, short plain text, or the status text.
-func message(status int, body []byte) string {
-	t := strings.TrimSpace(string(body))
-	var s string
-	if json.Unmarshal([]byte(t), &s) == nil && s != "" {
-		return s
+// jsonStrings returns every string value in a JSON document (the
+// credentials of a login body), for redaction; nil when it is not JSON.
+func jsonStrings(doc []byte) []string {
+	var v any
+	if len(doc) == 0 || json.Unmarshal(doc, &v) != nil {
+		return nil
 	}
-	var obj map[string]any
-	if json.Unmarshal([]byte(t), &obj) == nil {
-		for _, k := range []string{"error", "description", "message"} {
-			if v, ok := obj[k].(string); ok && v != "" {
-				return v
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			out = append(out, x)
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
 			}
 		}
-	} else if t != "" && !strings.HasPrefix(t, "<") && len(t) <= 512 {
-		return t
 	}
-	return http.StatusText(status)
+	walk(v)
+	return out
 }
+
+// message picks an error message from a body as PROTOCOL.md §5 says.
+func message(status int, body []byte) string { return wire.Message(status, body) }
 
 // isLoopback reports whether host names this machine.
 func isLoopback(host string) bool {

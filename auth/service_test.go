@@ -222,7 +222,11 @@ func TestServiceLoginErrors(t *testing.T) {
 		{502, `upstream down`, "text/plain", "upstream down"},
 		{404, `<html><body>Not found</body></html>`, "text/html", "Not Found"},
 		{503, ``, "", "Service Unavailable"},
-		{401, `{"other":1}`, "", "Unauthorized"},
+		{401, `{"other":1}`, "", `{"other":1}`},
+		{401, `null`, "", "Unauthorized"},
+		// A server that echoes the credentials it was sent.
+		{401, `{"error":"no user with password hunter2-secret"}`, "", "no user with password REDACTED"},
+		{401, `wrong password hunter2-secret`, "text/plain", "wrong password REDACTED"},
 	}
 	for _, tt := range tests {
 		status, body, ctype = tt.status, tt.body, tt.ctype
