@@ -28,6 +28,10 @@ var (
 	// ErrLoggedOut is returned to the callers of a login that finished
 	// after Logout was called: the logout wins, and nobody is logged in.
 	ErrLoggedOut = errors.New("auth: logged out while the login was under way")
+	// ErrLoginBackoff is wrapped, together with the failure itself, by the
+	// error of a request that did not log in because a login failed a
+	// moment ago (see WithLoginBackoff).
+	ErrLoginBackoff = errors.New("auth: a login failed a moment ago; not trying again yet")
 	// ErrStillUnauthorized is the cause attached to a 401 that came back
 	// after every allowed fresh login.
 	ErrStillUnauthorized = errors.New("auth: still unauthorized after logging in again")

@@ -136,6 +136,8 @@ type Handler struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 
+	backoff, backoffMax time.Duration // after a failed login (WithLoginBackoff)
+
 	monotonic   bool // the clock is time.Now: expiry is checked on the monotonic clock
 	customClock bool // WithClock was given
 
@@ -154,6 +156,11 @@ type Handler struct {
 	rejected []uint64 // hashes of the last tokens the server rejected (never adopted from the store again)
 	seed     maphash.Seed
 
+	// The last failed login, while requests hold back (h.mu guards them).
+	failErr   error
+	failUntil time.Time
+	failWait  time.Duration
+
 	// saveMu orders the store writes of flights, SetUser and Logout, so
 	// that the store ends up holding what the caller decided last.
 	saveMu sync.Mutex
@@ -164,7 +171,8 @@ type Handler struct {
 // NewHandler returns the auth handler for svc's backend. It sends nothing.
 func NewHandler(svc *Service, opts ...Option) *Handler {
 	h := &Handler{svc: svc, skew: DefaultSkew, now: time.Now, attempts: 1, refresh: true,
-		loginTimeout: DefaultLoginTimeout, seed: maphash.MakeSeed()}
+		loginTimeout: DefaultLoginTimeout, seed: maphash.MakeSeed(),
+		backoff: DefaultLoginBackoff, backoffMax: DefaultLoginBackoffMax}
 	for _, o := range opts {
 		if o != nil {
 			o(h)
@@ -459,6 +467,11 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 	if f != nil && f.gen != h.gen {
 		f = nil // begun before SetUser or Logout: its result will not be used
 	}
+	if f == nil && why != needLogin && h.failErr != nil && h.clock().Before(h.failUntil) {
+		err := fmt.Errorf("%w: %w", ErrLoginBackoff, h.failErr)
+		h.mu.Unlock()
+		return nil, err
+	}
 	if f == nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
 		f = &flight{done: make(chan struct{}), ctx: fctx, gen: h.gen}
@@ -478,6 +491,7 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 			if current {
 				h.fl = nil
 			}
+			h.noteOutcome(f, err)
 			switch {
 			case err != nil:
 			case h.gen != f.gen:
@@ -715,6 +729,30 @@ func (h *Handler) unsave(ctx context.Context, lost *User) {
 	}
 }
 
+// clock reads the handler's clock.
+func (h *Handler) clock() time.Time {
+	if h.monotonic {
+		return time.Now()
+	}
+	return h.now()
+}
+
+// noteOutcome starts or lengthens the back-off after a failed login, and
+// ends it after a success; h.mu must be held. A flight overruled by
+// SetUser or Logout (which end the back-off themselves) counts for
+// nothing, nor does a failure that another login cannot mend: no
+// Authenticator, or a logout.
+func (h *Handler) noteOutcome(f *flight, err error) {
+	switch {
+	case h.gen != f.gen:
+	case err == nil:
+		h.failErr, h.failWait = nil, 0
+	case h.backoff > 0 && !errors.Is(err, ErrNoAuthenticator) && !errors.Is(err, ErrLoggedOut):
+		h.failWait = min(max(2*h.failWait, h.backoff), h.backoffMax)
+		h.failErr, h.failUntil = err, h.clock().Add(h.failWait)
+	}
+}
+
 // genIs reports whether no SetUser or Logout has run since gen was read.
 func (h *Handler) genIs(gen uint64) bool {
 	h.mu.Lock()
@@ -747,6 +785,7 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 	h.mu.Lock()
 	h.gen++
 	gen := h.gen
+	h.failErr, h.failWait = nil, 0
 	h.cur.Store(h.newState(u, false))
 	h.loaded.Store(true)
 	h.mu.Unlock()
@@ -799,6 +838,7 @@ func (h *Handler) Logout(ctx context.Context) error {
 	h.mu.Lock()
 	h.gen++
 	gen := h.gen
+	h.failErr, h.failWait = nil, 0
 	h.cur.Store(nil)
 	h.loaded.Store(true)
 	h.mu.Unlock()

@@ -761,9 +761,10 @@ func TestHandlerLoginFails(t *testing.T) {
 		}
 		wantStats(t, e.h, Stats{Failures: 1})
 
-		// The next request logs in before sending (the old token was
-		// refused), once; when that login fails too, its 401 carries that
-		// failure without a second login.
+		// The next request (after the back-off) logs in before sending
+		// (the old token was refused), once; when that login fails too, its
+		// 401 carries that failure without a second login.
+		time.Sleep(DefaultLoginBackoff)
 		r = e.get(context.Background())
 		if r.status != 401 || !errors.As(r.cause, &le) {
 			t.Fatalf("second: %d %v", r.status, r.cause)
@@ -787,25 +788,103 @@ func TestHandlerLoginFails(t *testing.T) {
 	})
 }
 
-// No user at start and the login fails: exactly one login per request,
-// not one before sending and another after the 401.
+// No user at start and the login fails: at most one login per request,
+// not one before sending and another after the 401 — and while the
+// back-off lasts, none: the identity provider is not asked once per
+// request while it fails.
 func TestHandlerFailedLoginNotRepeatedOn401(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
 		boom := errors.New("identity provider down")
 		e.authn.setErr(boom)
 		e.build()
-		for i := 1; i <= 3; i++ {
+		steps := []struct {
+			wait       time.Duration // before the request
+			wantLogins int64         // in all, after it
+			backoff    bool          // the request was held back
+		}{
+			{0, 1, false},
+			{0, 1, true},                 // back-off 1 s
+			{time.Second, 2, false},      // over: log in (fails: back-off 2 s)
+			{time.Second, 2, true},       // 1 s into 2 s
+			{time.Second, 3, false},      // over (fails: back-off 4 s)
+			{3 * time.Second, 3, true},   // 3 s into 4 s
+			{time.Second, 4, false},      // over (fails: back-off 8 s)
+			{10 * time.Minute, 5, false}, // (fails: back-off 16 s)
+			{time.Minute, 6, false},      // (fails: back-off 32 s)
+			{time.Minute, 7, false},      // (fails: back-off 64 s, capped at a minute)
+			{59 * time.Second, 7, true},
+			{time.Second, 8, false},
+		}
+		for i, st := range steps {
+			time.Sleep(st.wait)
 			r := e.get(context.Background())
 			if r.status != 401 || !errors.Is(r.cause, boom) {
-				t.Fatalf("%d %v", r.status, r.cause)
+				t.Fatalf("step %d: %d %v", i, r.status, r.cause)
 			}
+			if got := errors.Is(r.cause, ErrLoginBackoff); got != st.backoff {
+				t.Errorf("step %d: held back %v, want %v (%v)", i, got, st.backoff, r.cause)
+			}
+			if n := e.authn.calls.Load(); n != st.wantLogins {
+				t.Fatalf("step %d: %d logins, want %d", i, n, st.wantLogins)
+			}
+		}
+		if sends, by := e.srv.count(); sends != len(steps) || by[""] != len(steps) {
+			t.Errorf("sends %d %v", sends, by)
+		}
+
+		// An explicit Login is not held back; its success ends the back-off.
+		e.authn.setErr(nil)
+		if _, err := e.h.Login(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.get(context.Background()); r.status != 200 {
+			t.Errorf("after a successful login: %d", r.status)
+		}
+		// A new failure starts again at the first step.
+		e.auth.revoke(e.h.User().Token())
+		e.authn.setErr(boom)
+		before := e.authn.calls.Load()
+		e.get(context.Background()) // 401, the login fails
+		time.Sleep(DefaultLoginBackoff)
+		e.get(context.Background())
+		if n := e.authn.calls.Load() - before; n != 2 {
+			t.Errorf("%d logins across a 1 s back-off after a success, want 2", n)
+		}
+	})
+}
+
+// WithLoginBackoff(0, 0): every request may log in.
+func TestHandlerNoLoginBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		e.authn.setErr(errors.New("down"))
+		e.build(WithLoginBackoff(0, 0))
+		for i := 1; i <= 3; i++ {
+			e.get(context.Background())
 			if n := e.authn.calls.Load(); n != int64(i) {
 				t.Fatalf("after %d requests: %d logins", i, n)
 			}
 		}
-		if sends, by := e.srv.count(); sends != 3 || by[""] != 3 {
-			t.Errorf("sends %d %v", sends, by)
+	})
+}
+
+// Logout and SetUser end a back-off.
+func TestHandlerUserActionEndsBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		e.authn.setErr(errors.New("down"))
+		h := e.build()
+		e.get(context.Background())
+		e.authn.setErr(nil)
+		if r := e.get(context.Background()); !errors.Is(r.cause, ErrLoginBackoff) {
+			t.Fatalf("not held back: %d %v", r.status, r.cause)
+		}
+		if err := h.Logout(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.get(context.Background()); r.status != 200 {
+			t.Errorf("after Logout: %d %v", r.status, r.cause)
 		}
 	})
 }

@@ -9,6 +9,15 @@ import (
 // WithSkew says otherwise.
 const DefaultSkew = 2 * time.Minute
 
+// DefaultLoginBackoff and DefaultLoginBackoffMax are how long the handler
+// waits before it logs in again after a failed login: the first, doubled
+// after every further failure up to the second, unless WithLoginBackoff
+// says otherwise.
+const (
+	DefaultLoginBackoff    = time.Second
+	DefaultLoginBackoffMax = time.Minute
+)
+
 // DefaultLoginTimeout bounds one shared login or refresh, unless
 // WithLoginTimeout says otherwise.
 const DefaultLoginTimeout = 2 * time.Minute
@@ -85,6 +94,31 @@ func WithLoginTimeout(d time.Duration) Option {
 			h.loginTimeout = d
 		}
 	}
+}
+
+// WithLoginBackoff sets how long requests wait before they log in again
+// after a failed login (the Authenticator's error, or a login that timed
+// out): initial after the first failure, doubled after each further one up
+// to max, and forgotten at the first success, SetUser or Logout. Meanwhile
+// requests are sent with what the handler has (a 401 carries an error
+// wrapping ErrLoginBackoff and the failure) instead of asking a failing
+// identity provider once per request. An explicit Login is not held back.
+// WithLoginBackoff(0, 0) turns it off. Defaults: DefaultLoginBackoff,
+// DefaultLoginBackoffMax.
+func WithLoginBackoff(initial, max time.Duration) Option {
+	return func(h *Handler) {
+		h.backoff, h.backoffMax = max0(initial), max0(max)
+		if h.backoffMax < h.backoff {
+			h.backoffMax = h.backoff
+		}
+	}
+}
+
+func max0(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	return d
 }
 
 // WithLogger reports what the handler does on its slow path (logins,
