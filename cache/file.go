@@ -77,6 +77,9 @@ func WithMaxEntrySize(n int64) FileOption {
 // of an existing directory is left as it is. A relative dir is made
 // absolute, so a later change of working directory does not move the store.
 //
+// NewFile also removes what crashed writers left behind: temporary files
+// older than an hour.
+//
 // NewFile fails when dir is "", when it exists but is not a directory, or
 // when it cannot be made or examined; the error wraps the *fs.PathError.
 func NewFile(dir string, opts ...FileOption) (*File, error) {
@@ -96,7 +99,26 @@ func NewFile(dir string, opts ...FileOption) (*File, error) {
 			o(&cfg)
 		}
 	}
+	removeStaleTemps(abs, time.Now())
 	return &File{dir: abs, maxSize: cfg.maxSize}, nil
+}
+
+// staleTemp is the age after which a temporary file is a crashed writer's
+// leftover (a write takes milliseconds). It holds a token: remove it.
+const staleTemp = time.Hour
+
+// removeStaleTemps removes, best effort, the temporary files in dir older
+// than staleTemp.
+func removeStaleTemps(dir string, now time.Time) {
+	names, err := filepath.Glob(filepath.Join(dir, tempPattern))
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > staleTemp {
+			_ = os.Remove(name)
+		}
+	}
 }
 
 // ensureDir makes dir (mode 0700) when it is absent and checks that it is a

@@ -463,3 +463,24 @@ func TestCorruptEntryError(t *testing.T) {
 	assert.False(t, errors.As(bare, &pe))
 	assert.Equal(t, "cache: unreadable user entry /x/y.json", bare.Error())
 }
+
+// A writer that crashed between writing and renaming left a temporary
+// file holding a token: the next NewFile removes it once it is old, and
+// leaves a fresh one (another process may be writing it now) alone.
+func TestNewFileRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, ".zumo-123.tmp")
+	fresh := filepath.Join(dir, ".zumo-456.tmp")
+	other := filepath.Join(dir, "notes.tmp")
+	for _, p := range []string{old, fresh, other} {
+		require.NoError(t, os.WriteFile(p, []byte(`{"token":"secret"}`), 0o600))
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(old, past, past))
+	require.NoError(t, os.Chtimes(other, past, past))
+	_, err := NewFile(dir)
+	require.NoError(t, err)
+	assert.NoFileExists(t, old)
+	assert.FileExists(t, fresh)
+	assert.FileExists(t, other, "only the store's own temporary files")
+}
