@@ -8,6 +8,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 
 	"github.com/zumo-go/zumo"
 )
@@ -142,4 +144,26 @@ func ExampleInvokeAPI() {
 	}
 	fmt.Println(got.Greeting)
 	// Output: hello gopher
+}
+
+// The installation id is made once and persisted; every later start reads
+// the same one.
+func ExampleInstallationIDFile() {
+	dir, err := os.MkdirTemp("", "zumo-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "installation-id")
+	first, err := zumo.InstallationIDFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, _ := zumo.InstallationIDFile(path)
+	client, err := zumo.NewClient("https://myapp.azurewebsites.net/", zumo.WithInstallationID(first))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(first == again, client.InstallationID() == first)
+	// Output: true true
 }

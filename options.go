@@ -60,9 +60,9 @@ func WithHandlers(hs ...handler.Handler) Option {
 	return func(o *options) { o.handlers = append(o.handlers, hs...) }
 }
 
-// WithInstallationID sets X-ZUMO-INSTALLATION-ID. Persist the id your app
-// was given the first time; without this option the client makes a random
-// GUID when it is created.
+// WithInstallationID sets X-ZUMO-INSTALLATION-ID. The protocol wants it
+// made once per installation and persisted: InstallationIDFile does that.
+// Without this option the client makes a random GUID when it is created.
 func WithInstallationID(id string) Option {
 	return func(o *options) { o.installID = id }
 }

@@ -63,10 +63,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One installation: every client started here sends the same id.
+	installID, err := zumo.InstallationIDFile(filepath.Join(dir, "installation-id"))
+	if err != nil {
+		return err
+	}
 	newClient := func() (*zumo.Client, error) {
 		return zumo.NewClient(srv.URL,
 			zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": "ann", "password": "s3cret"})),
 			zumo.WithUserStore(store, "ann"),
+			zumo.WithInstallationID(installID),
 		)
 	}
 
