@@ -102,8 +102,11 @@ func toNode(v any) node {
 	return litNode{text: s, err: err}
 }
 
-// Field refers to a column (a member) by its name. A boolean field alone
-// is a filter: Where(Field("complete")).
+// Field refers to a column (a member) by its JSON name. A boolean field
+// alone is a filter: Where(Field("complete")). On legacy Mobile Services a
+// typed table whose struct names its system properties without "__" has
+// them renamed (Field("createdAt") is sent as __createdAt), as in OrderBy
+// and Select.
 func Field(name string) Expr { return Expr{fieldNode(name)} }
 
 // Val is the literal v, written as PROTOCOL.md §4 says: nil as null;
@@ -265,4 +268,22 @@ func (e Expr) String() string {
 		return "<invalid: " + err.Error() + ">"
 	}
 	return string(b)
+}
+
+// renameFields returns n with every field name passed through rename (raw
+// filter text is left as it is).
+func renameFields(n node, rename func(string) string) node {
+	switch x := n.(type) {
+	case fieldNode:
+		return fieldNode(rename(string(x)))
+	case *binNode:
+		return &binNode{op: x.op, l: renameFields(x.l, rename), r: renameFields(x.r, rename)}
+	case *callNode:
+		args := make([]node, len(x.args))
+		for i, a := range x.args {
+			args[i] = renameFields(a, rename)
+		}
+		return &callNode{name: x.name, args: args}
+	}
+	return n
 }

@@ -232,12 +232,20 @@ func (q Query[T]) appendQuery(dst []byte, skip int, hasSkip bool, top int, hasTo
 			dst = append(dst, '&')
 		}
 	}
+	field := func(f string) string { return f }
+	if q.t.legacyBare {
+		field = legacyName
+	}
 	if q.filter != nil {
 		sep()
 		dst = append(dst, "$filter="...)
 		start := len(dst)
 		var err error
-		if dst, err = q.filter.appendTo(dst); err != nil {
+		filter := q.filter
+		if q.t.legacyBare {
+			filter = renameFields(filter, legacyName)
+		}
+		if dst, err = filter.appendTo(dst); err != nil {
 			return dst, err
 		}
 		// Structural characters that are not query-safe (spaces above
@@ -251,7 +259,7 @@ func (q Query[T]) appendQuery(dst []byte, skip int, hasSkip bool, top int, hasTo
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendEscaped(dst, o.field, rawSafe)
+			dst = appendEscaped(dst, field(o.field), rawSafe)
 			if o.desc {
 				dst = append(dst, "%20desc"...)
 			}
@@ -272,7 +280,7 @@ func (q Query[T]) appendQuery(dst []byte, skip int, hasSkip bool, top int, hasTo
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendEscaped(dst, f, rawSafe)
+			dst = appendEscaped(dst, field(f), rawSafe)
 		}
 	}
 	if q.total {

@@ -238,3 +238,52 @@ func BenchmarkQueryString(b *testing.B) {
 		}
 	}
 }
+
+// On legacy Mobile Services a struct that names its system properties
+// without "__" has them renamed in queries as in bodies; a struct that
+// uses the "__" names, and an untyped table, send the names as written.
+func TestLegacyQueryNames(t *testing.T) {
+	type bare struct {
+		ID        string `json:"id"`
+		Text      string `json:"text"`
+		CreatedAt string `json:"createdAt"`
+		Version   string `json:"version"`
+	}
+	type prefixed struct {
+		ID        string `json:"id"`
+		CreatedAt string `json:"__createdAt"`
+	}
+	c, err := NewClient("https://app.example/", WithLegacyMobileServices("key-1234"))
+	require.NoError(t, err)
+	where := Or(Field("createdAt").Gt(1), Field("text").Eq("a"), Year(Field("updatedAt")).Eq(2024))
+	tests := []struct {
+		name string
+		qs   func() (string, error)
+		want string
+	}{
+		{"bare struct", func() (string, error) {
+			return GetTable[bare](c, "t").Where(where).OrderBy("version").ThenBy("text").Select("text", "createdAt").QueryString()
+		}, "$filter=(((__createdAt gt 1) or (text eq 'a')) or (year(__updatedAt) eq 2024))&$orderby=__version,text&$select=text,__createdAt&__systemproperties=__createdAt,__version"},
+		{"prefixed struct", func() (string, error) {
+			return GetTable[prefixed](c, "t").Where(Field("__createdAt").Gt(1)).OrderBy("__createdAt").QueryString()
+		}, "$filter=(__createdAt gt 1)&$orderby=__createdAt&__systemproperties=__createdAt"},
+		{"untyped", func() (string, error) {
+			return c.Table("t").Where(Field("createdAt").Gt(1)).OrderBy("version").QueryString()
+		}, "$filter=(createdAt gt 1)&$orderby=version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			qs, err := tt.qs()
+			require.NoError(t, err)
+			got, err := url.QueryUnescape(qs)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	// Mobile Apps: never renamed.
+	apps, err := NewClient("https://app.example/")
+	require.NoError(t, err)
+	qs, err := GetTable[bare](apps, "t").Query().OrderBy("createdAt").QueryString()
+	require.NoError(t, err)
+	assert.Equal(t, "$orderby=createdAt", qs)
+}

@@ -26,6 +26,18 @@ func isSystemProp(k string) bool {
 	return false
 }
 
+// legacyName is the name legacy Mobile Services gives a field: a system
+// property's bare name gets its "__" (createdAt → __createdAt); any other
+// name is as it is.
+func legacyName(f string) string {
+	for _, p := range systemProps {
+		if f == p {
+			return "__" + f
+		}
+	}
+	return f
+}
+
 // typeInfo is what the client knows about an item type T, found once.
 type typeInfo struct {
 	typ     reflect.Type

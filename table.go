@@ -31,7 +31,10 @@ type Table[T any] struct {
 	ti       *typeInfo
 	feature  string
 	sysQuery string // legacy: the __systemproperties list, "" for none
-	err      error
+	// legacyBare: legacy Mobile Services, and a struct that names its
+	// system properties without "__": queries rename them as bodies do.
+	legacyBare bool
+	err        error
 }
 
 // JSONTable is an untyped table: items are map[string]any as decoded from
@@ -53,6 +56,7 @@ func GetTable[T any](c *Client, name string) *Table[T] {
 	u.Path = c.base.Path + "tables/" + name
 	u.RawPath = c.base.EscapedPath() + "tables/" + url.PathEscape(name)
 	t.url = &u
+	t.legacyBare = c.legacy && !t.ti.isMap && !t.ti.prefix
 	if c.legacy && !t.ti.isMap && len(t.ti.sysJSON) > 0 {
 		var names []string
 		for _, i := range sortedSys(t.ti.sysJSON) {
