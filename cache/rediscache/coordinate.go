@@ -55,6 +55,29 @@ end
 return 0
 `)
 
+// offerScript saves the value ARGV[1] (with a TTL of ARGV[2] milliseconds,
+// none when "") under KEYS[1] unless that would overwrite a user someone
+// else saved: only when no login holds the lock (KEYS[2]) and the entry is
+// absent or still holds the token whose hash is ARGV[3] (when not ""). It
+// returns 1 when it saved. A user logged in without the lock is offered to
+// the fleet this way, so that a save that lands late never replaces a
+// newer user saved under the lock.
+var offerScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) then return 0 end
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t ~= 'none' then
+  if t ~= 'string' or ARGV[3] == '' then return 0 end
+  local ok, e = pcall(cjson.decode, redis.call('GET', KEYS[1]))
+  if not (ok and type(e) == 'table' and e['th'] == ARGV[3]) then return 0 end
+end
+if ARGV[2] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+`)
+
 // Polling bounds for processes waiting for the lock holder: the first wait
 // is pollMin, each later one twice the previous, up to a quarter of the
 // lock TTL but never more than pollMax. Pub/sub normally wakes the waiters
@@ -84,11 +107,18 @@ const (
 //     interval, whichever comes first; then it reads the entry again and
 //     retries the lock, which a crashed holder gives up when it expires.
 //
-// Coordinate returns ctx.Err() when ctx is done while it waits. When Redis
-// cannot be reached, Coordinate calls login without the lock (a local login
-// beats no login), reports the Redis error through the logger, tries to
-// save the user, and returns login's result as is. A failed login releases
-// the lock, so a waiting process logs in for itself.
+// Coordinate returns ctx.Err() when ctx is done while it waits. Each Redis
+// command is bounded by the op timeout (WithOpTimeout). When Redis cannot
+// be reached or does not answer in time, Coordinate calls login without
+// the lock (a local login beats no login), reports the Redis error through
+// the logger, offers the user to the fleet in the background (never
+// delaying the caller; it is saved only where the entry is absent or still
+// holds the rejected token, and no login holds the lock), and returns
+// login's result as is. It then backs off: for a
+// second after the failure, doubling with each failed retry up to 30 s,
+// Coordinate logs in locally at once without sending anything to Redis;
+// the first command that succeeds ends the back-off. A failed login
+// releases the lock, so a waiting process logs in for itself.
 func (s *Store) Coordinate(ctx context.Context, key, rejected string, usable func(*auth.User) bool,
 	login func(context.Context) (*auth.User, error)) (*auth.User, error) {
 	if login == nil {
@@ -105,11 +135,15 @@ func (s *Store) Coordinate(ctx context.Context, key, rejected string, usable fun
 	if rejected != "" {
 		th = tokenHash(rejected)
 	}
+	rejectedTH := th
 	var w *waiter
 	defer func() { w.close() }()
 	backoff := pollMin
 	reported := false // a corrupt entry is logged once per call
 	for {
+		if left, cause, down := s.down(); down {
+			return s.local(ctx, n, login, left, cause)
+		}
 		u, err := s.loadCAS(ctx, n, key, th)
 		th = "" // compare and swap once: later saves are newer tokens
 		switch {
@@ -122,15 +156,15 @@ func (s *Store) Coordinate(ctx context.Context, key, rejected string, usable fun
 				s.warn(ctx, "rediscache: ignoring an unreadable entry", n, err)
 			}
 		default:
-			return s.unlocked(ctx, n, key, login, err)
+			return s.unlocked(ctx, n, key, rejectedTH, login, err)
 		}
 		owner, err := newOwner()
 		if err != nil {
-			return s.unlocked(ctx, n, key, login, err)
+			return s.unlocked(ctx, n, key, rejectedTH, login, err)
 		}
 		got, err := s.acquire(ctx, n, owner)
 		if err != nil {
-			return s.unlocked(ctx, n, key, login, err)
+			return s.unlocked(ctx, n, key, rejectedTH, login, err)
 		}
 		if got {
 			return s.lead(ctx, n, key, owner, usable, login)
@@ -162,10 +196,14 @@ func jitter(d time.Duration) time.Duration {
 // token (th "" reads only).
 func (s *Store) loadCAS(ctx context.Context, n names, key, th string) (*auth.User, error) {
 	if th == "" {
-		data, err := s.client.Get(ctx, n.entry).Bytes()
+		data, err := call(s, ctx, nil, func(ctx context.Context) ([]byte, error) {
+			return s.client.Get(ctx, n.entry).Bytes()
+		})
 		return s.decode(n, key, data, err)
 	}
-	res, err := casLoadScript.Run(ctx, s.client, []string{n.entry}, th).Result()
+	res, err := call(s, ctx, nil, func(ctx context.Context) (any, error) {
+		return casLoadScript.Run(ctx, s.client, []string{n.entry}, th).Result()
+	})
 	if err != nil {
 		return s.decode(n, key, nil, err) // redis.Nil: absent or just deleted
 	}
@@ -192,7 +230,9 @@ func (s *Store) lockMillis() string { return strconv.FormatInt(s.lockTTL.Millise
 
 // acquire tries to take the lock for owner: SET lock owner PX ttl NX.
 func (s *Store) acquire(ctx context.Context, n names, owner string) (bool, error) {
-	err := s.client.Do(ctx, "set", n.lock, owner, "px", s.lockMillis(), "nx").Err()
+	err := s.exec(ctx, func(ctx context.Context) error {
+		return s.client.Do(ctx, "set", n.lock, owner, "px", s.lockMillis(), "nx").Err()
+	})
 	switch {
 	case err == nil:
 		return true, nil
@@ -209,6 +249,12 @@ func (s *Store) lead(ctx context.Context, n names, key, owner string, usable fun
 	stop := s.keepLock(ctx, n, owner)
 	defer func() {
 		stop()
+		if _, _, down := s.down(); down {
+			// Redis just failed: the caller does not wait for it again.
+			// Should the release fail too, the lock expires by itself.
+			s.background(ctx, func(ctx context.Context) { s.release(ctx, n, owner) })
+			return
+		}
 		s.release(ctx, n, owner)
 	}()
 	// Another process may have saved a user between our read and our lock.
@@ -226,7 +272,7 @@ func (s *Store) lead(ctx context.Context, n names, key, owner string, usable fun
 	}
 	// Save even when ctx ended meanwhile: the login is done, and the
 	// others are waiting for its user.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lockTTL)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lockTTL) // and the op timeout
 	defer cancel()
 	if err := s.save(sctx, n, key, nu); err != nil {
 		s.warn(ctx, "rediscache: saving the new user failed", n, err)
@@ -249,7 +295,9 @@ func (s *Store) keepLock(ctx context.Context, n names, owner string) (stop func(
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				ok, err := extendScript.Run(ctx, s.client, []string{n.lock}, owner, s.lockMillis()).Int()
+				ok, err := call(s, ctx, nil, func(ctx context.Context) (int, error) {
+					return extendScript.Run(ctx, s.client, []string{n.lock}, owner, s.lockMillis()).Int()
+				})
 				if err != nil {
 					s.warn(ctx, "rediscache: extending the login lock failed", n, err)
 					continue
@@ -269,32 +317,79 @@ func (s *Store) keepLock(ctx context.Context, n names, owner string) (stop func(
 func (s *Store) release(ctx context.Context, n names, owner string) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lockTTL)
 	defer cancel()
-	if err := releaseScript.Run(rctx, s.client, []string{n.lock}, owner).Err(); err != nil {
+	if err := s.exec(rctx, func(ctx context.Context) error {
+		return releaseScript.Run(ctx, s.client, []string{n.lock}, owner).Err()
+	}); err != nil {
 		s.warn(ctx, "rediscache: releasing the login lock failed; it expires by itself", n, err)
 	}
-	if err := s.client.Publish(rctx, n.channel, "saved").Err(); err != nil {
+	if err := s.exec(rctx, func(ctx context.Context) error {
+		return s.client.Publish(ctx, n.channel, "saved").Err()
+	}); err != nil {
 		s.warn(ctx, "rediscache: notifying waiting processes failed; they will poll", n, err)
 	}
 }
 
 // unlocked is the fallback when Redis cannot be reached: log in without
-// the lock.
-func (s *Store) unlocked(ctx context.Context, n names, key string, login func(context.Context) (*auth.User, error),
+// the lock, and offer the user to the fleet in the background, so that the
+// caller does not wait for Redis again (the offer is bounded by the op
+// timeout, and by the lock TTL when there is none). th is the hash of the
+// token the caller rejected, or "".
+func (s *Store) unlocked(ctx context.Context, n names, key, th string, login func(context.Context) (*auth.User, error),
 	cause error) (*auth.User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.warn(ctx, "rediscache: shared store unavailable; logging in without the fleet lock", n, cause)
+	var attrs []slog.Attr
+	if left, _, down := s.down(); down {
+		attrs = append(attrs, retryIn(left))
+	}
+	s.warn(ctx, "rediscache: shared store unavailable; logging in without the fleet lock", n, cause, attrs...)
 	u, err := login(ctx)
 	if err != nil || u == nil {
 		return u, err
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lockTTL)
-	defer cancel()
-	if err := s.save(sctx, n, key, u); err != nil {
-		s.warn(ctx, "rediscache: saving the new user failed", n, err)
-	}
+	s.background(ctx, func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, s.lockTTL)
+		defer cancel()
+		saved, err := s.offer(sctx, n, key, th, u)
+		switch {
+		case err != nil:
+			s.warn(ctx, "rediscache: saving the new user failed", n, err)
+		case !saved:
+			s.debug(ctx, "rediscache: not saving the user logged in without the lock: the fleet has another one", n, nil)
+		}
+	})
 	return u, nil
+}
+
+// offer saves u under n unless that would replace a user someone else
+// saved (see offerScript), and reports whether it did. th is the hash of
+// the token the caller rejected, or "".
+func (s *Store) offer(ctx context.Context, n names, key, th string, u *auth.User) (bool, error) {
+	data, px, err := s.encode(n, key, u)
+	if err != nil {
+		return false, err
+	}
+	saved, err := call(s, ctx, nil, func(ctx context.Context) (int, error) {
+		return offerScript.Run(ctx, s.client, []string{n.entry, n.lock}, data, px, th).Int()
+	})
+	if err != nil {
+		return false, fmt.Errorf("rediscache: saving user: %w", err)
+	}
+	return saved == 1, nil
+}
+
+// local is Coordinate during the back-off after a Redis failure: log in
+// without the lock and without sending anything to Redis (not even a save:
+// the back-off is there so that nothing waits for Redis until it is tried
+// again).
+func (s *Store) local(ctx context.Context, n names, login func(context.Context) (*auth.User, error),
+	left time.Duration, cause error) (*auth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.warn(ctx, "rediscache: shared store unavailable (backing off); logging in without the fleet lock", n, cause, retryIn(left))
+	return login(ctx)
 }
 
 // waiter waits for the lock holder's notification.
@@ -303,13 +398,29 @@ type waiter struct {
 	msgs <-chan *redis.Message // nil: poll only
 }
 
-// subscribe subscribes to n's channel and waits (briefly) for Redis to
-// confirm, so a notification published after the next look is received.
-// When that fails the waiter only polls.
+// subscribe subscribes to n's channel and waits (at most the op timeout,
+// or confirmTimeout without one) for Redis to confirm, so a notification
+// published after the next look is received. When that fails the waiter
+// only polls.
 func (s *Store) subscribe(ctx context.Context, n names) *waiter {
-	ps := s.client.Subscribe(ctx, n.channel)
-	if _, err := ps.ReceiveTimeout(ctx, confirmTimeout); err != nil {
-		_ = ps.Close()
+	wait := s.opTimeout
+	if wait <= 0 {
+		wait = confirmTimeout
+	}
+	closePS := func(ps *redis.PubSub) {
+		if ps != nil {
+			_ = ps.Close()
+		}
+	}
+	ps, err := call(s, ctx, closePS, func(ctx context.Context) (*redis.PubSub, error) {
+		ps := s.client.Subscribe(ctx, n.channel)
+		if _, err := ps.ReceiveTimeout(ctx, wait); err != nil {
+			_ = ps.Close()
+			return nil, err
+		}
+		return ps, nil
+	})
+	if err != nil {
 		s.debug(ctx, "rediscache: subscribing failed; polling instead", n, err)
 		return &waiter{}
 	}
@@ -338,14 +449,22 @@ func (w *waiter) close() {
 	}
 }
 
-func (s *Store) warn(ctx context.Context, msg string, n names, err error) {
+func (s *Store) warn(ctx context.Context, msg string, n names, err error, attrs ...slog.Attr) {
 	if s.log != nil {
-		s.log.WarnContext(ctx, msg, slog.String("key", n.entry), slog.String("error", err.Error()))
+		all := []slog.Attr{slog.String("key", n.entry)}
+		if err != nil {
+			all = append(all, slog.String("error", err.Error()))
+		}
+		s.log.LogAttrs(ctx, slog.LevelWarn, msg, append(all, attrs...)...)
 	}
 }
 
 func (s *Store) debug(ctx context.Context, msg string, n names, err error) {
 	if s.log != nil {
-		s.log.DebugContext(ctx, msg, slog.String("key", n.entry), slog.String("error", err.Error()))
+		attrs := []slog.Attr{slog.String("key", n.entry)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		s.log.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 	}
 }

@@ -17,8 +17,9 @@
 //		Username:  "zumo",                 // Redis 6 ACL user
 //		Password:  os.Getenv("REDIS_PASSWORD"),
 //		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, ServerName: "redis.internal"},
-//		// Fail fast when Redis is away: the store then falls back to
-//		// logging in without the fleet's lock rather than stall requests.
+//		// The store bounds each command itself (WithOpTimeout) and falls
+//		// back to logging in without the fleet's lock when Redis is away;
+//		// short timeouts here free an abandoned command's connection sooner.
 //		DialTimeout:           time.Second,
 //		DialerRetries:         1,
 //		ReadTimeout:           time.Second,
@@ -108,13 +109,38 @@
 //
 // # When Redis is away
 //
+// Every command the store sends is bounded by the op timeout
+// (WithOpTimeout, default 1 s), whatever the caller's context and the
+// go-redis client's timeouts and retries: a Redis that is down, restarting,
+// or that accepts connections but never answers costs a login decision at
+// most that long. A command abandoned after it fails with an error
+// wrapping context.DeadlineExceeded; go-redis finishes it in the
+// background within its own timeouts.
+//
 // Load, Save and Clear return an error wrapping go-redis's (the handler
 // treats a failed Load as no user and carries on). Coordinate logs in
 // without the lock — a local login beats no login — reports the Redis
-// error through WithLogger, tries to save the user, and returns login's
-// result unchanged. Nothing needs restarting: go-redis reconnects, and the
-// next slow-path call uses the lock again. Meanwhile requests with a valid
-// token are untouched, since they never reach Redis.
+// error through WithLogger, offers the user to the fleet in the background
+// (the caller does not wait for it; a Lua script saves it only where the
+// entry is absent or still holds the token this process rejected, and no
+// login holds the lock, so a save that lands late never replaces a newer
+// user), and returns login's result unchanged. Then it
+// backs off: for 1 s after the failure, twice as long after each failed
+// retry, at most 30 s, Coordinate logs in locally at once without sending
+// anything to Redis, so that no login decision waits for a dead server
+// again. After the back-off the next login decision tries Redis; the first
+// command that succeeds (including a Load, Save or Clear) ends the
+// back-off and is logged at Info. Nothing needs restarting: go-redis
+// reconnects by itself. Meanwhile requests with a valid token are
+// untouched, since they never reach Redis.
+//
+// The auth handler's logger (auth.WithLogger) does not see these faults —
+// Coordinate hands the handler the local login's result as if nothing had
+// happened — so give the store a logger with WithLogger; without one they
+// are not reported at all.
+//
+// Short client timeouts, as in the example above, make go-redis give up
+// an abandoned command (and free its pool connection) sooner.
 //
 // # Security
 //

@@ -26,6 +26,9 @@ const (
 	// DefaultMaxEntrySize is the largest value Load accepts; a larger one
 	// is reported as corrupt.
 	DefaultMaxEntrySize = 64 << 10
+	// DefaultOpTimeout bounds each Redis command the store sends, unless
+	// WithOpTimeout says otherwise.
+	DefaultOpTimeout = time.Second
 )
 
 // An Option configures a Store made by New.
@@ -39,6 +42,7 @@ type config struct {
 	keyErr     error
 	log        *slog.Logger
 	now        func() time.Time
+	opTimeout  time.Duration
 }
 
 // WithPrefix starts every Redis key and pub/sub channel the store uses with
@@ -87,10 +91,28 @@ func WithEncryptionKey(key []byte) Option {
 	}
 }
 
+// WithOpTimeout bounds every Redis command the store sends — each step of
+// Coordinate, and Load, Save and Clear — to d (default DefaultOpTimeout),
+// whatever the caller's context and the go-redis client's own timeouts
+// say: a Redis that accepts connections but never answers costs a login
+// decision at most d before Coordinate falls back to a local login (see
+// the package documentation, "When Redis is away"). A command that has
+// not answered within d is abandoned with an error wrapping
+// context.DeadlineExceeded; go-redis finishes it in the background within
+// its own ReadTimeout and WriteTimeout, holding one pool connection until
+// then. Zero or a negative d sets no bound of the store's own: only the
+// caller's context (when the client has ContextTimeoutEnabled) and the
+// client's timeouts and retries apply.
+func WithOpTimeout(d time.Duration) Option { return func(c *config) { c.opTimeout = d } }
+
 // WithLogger reports what Coordinate does on its slow path — Redis
-// unreachable and a login made without the lock, corrupt entries, a lock
-// that could not be released — to l. Tokens never appear. Default: nothing
-// is logged.
+// unreachable or too slow and a login made without the lock, Redis
+// answering again, corrupt entries, a lock that could not be released — to
+// l. Tokens never appear. Default: nothing is logged.
+//
+// The auth handler's logger (auth.WithLogger) does not see these faults:
+// Coordinate hides them from the handler (it returns the local login's
+// result as is), so give the store a logger too — the same one, typically.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
 // WithClock sets the clock entry TTLs are computed with (default

@@ -38,9 +38,11 @@ const (
 // ZUMO_REDISCACHE_HELPER set). It coordinates a login through its own
 // store and prints the hash of the token it ended up with.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperEnv)
-	if mode == "" {
+	switch os.Getenv(helperEnv) {
+	case "":
 		t.Skip("helper process for the multi-process tests")
+	case "fleet":
+		os.Exit(fleetHelperMain()) // BenchmarkFleetRotation
 	}
 	os.Exit(helperMain())
 }

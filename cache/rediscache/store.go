@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +34,15 @@ type Store struct {
 	aead       cipher.AEAD
 	log        *slog.Logger
 	now        func() time.Time
+	opTimeout  time.Duration
+
+	// clock drives the back-off after a Redis failure (time.Now; tests
+	// set a fake one). It is not WithClock's clock, which may be a test
+	// clock that only moves when told to.
+	clock  func() time.Time
+	health health
+	// bg counts background saves and releases (tests wait for them).
+	bg sync.WaitGroup
 }
 
 var (
@@ -51,7 +61,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	if client == nil {
 		panic("rediscache: New needs a Redis client")
 	}
-	c := config{prefix: DefaultPrefix, defaultTTL: DefaultTTL, lockTTL: DefaultLockTTL, now: time.Now}
+	c := config{prefix: DefaultPrefix, defaultTTL: DefaultTTL, lockTTL: DefaultLockTTL, now: time.Now,
+		opTimeout: DefaultOpTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -61,7 +72,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		panic(c.keyErr.Error())
 	}
 	return &Store{client: client, prefix: c.prefix, defaultTTL: c.defaultTTL, lockTTL: c.lockTTL,
-		aead: c.aead, log: c.log, now: c.now}
+		aead: c.aead, log: c.log, now: c.now, opTimeout: c.opTimeout, clock: time.Now}
 }
 
 // maxPlainKey is the longest auth key used as it is inside a Redis key;
@@ -109,7 +120,8 @@ func (s *Store) EntryKey(key string) string { return s.names(key).entry }
 //
 // It returns auth.ErrNoUser when there is no entry, ctx.Err() when ctx is
 // already done, and an error wrapping Redis's when Redis cannot be reached
-// (the auth handler treats both as no user). A value that cannot be used
+// or does not answer within the op timeout (see WithOpTimeout; the auth
+// handler treats both as no user). A value that cannot be used
 // gives a *CorruptEntryError, which wraps auth.ErrCorruptEntry; the caller
 // treats it as absent, and the next Save replaces it. Load never returns a
 // partly read user, and no error contains the value.
@@ -118,7 +130,9 @@ func (s *Store) Load(ctx context.Context, key string) (*auth.User, error) {
 		return nil, err
 	}
 	n := s.names(key)
-	data, err := s.client.Get(ctx, n.entry).Bytes()
+	data, err := call(s, ctx, nil, func(ctx context.Context) ([]byte, error) {
+		return s.client.Get(ctx, n.entry).Bytes()
+	})
 	return s.decode(n, key, data, err)
 }
 
@@ -146,8 +160,8 @@ func isWrongType(err error) bool {
 //
 // Save fails with ctx.Err() when ctx is already done, with an error
 // wrapping auth.ErrInvalidUser when u is nil or has no id or no token, and
-// with an error wrapping Redis's when Redis cannot be reached. Errors never
-// contain the token.
+// with an error wrapping Redis's when Redis cannot be reached or does not
+// answer within the op timeout. Errors never contain the token.
 func (s *Store) Save(ctx context.Context, key string, u *auth.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -156,25 +170,38 @@ func (s *Store) Save(ctx context.Context, key string, u *auth.User) error {
 }
 
 func (s *Store) save(ctx context.Context, n names, key string, u *auth.User) error {
-	if err := checkUser(u); err != nil {
+	data, px, err := s.encode(n, key, u)
+	if err != nil {
 		return err
 	}
-	now := s.now()
-	data, err := encodeEntry(s.aead, n.entry, key, u, now)
-	if err != nil {
-		return errors.New("rediscache: cannot save user: encoding the entry failed")
-	}
-	if len(data) > DefaultMaxEntrySize {
-		return fmt.Errorf("rediscache: cannot save user: entry of %d bytes is larger than the limit of %d bytes", len(data), DefaultMaxEntrySize)
-	}
 	args := []any{"set", n.entry, data}
-	if ttl := s.ttl(u, now); ttl > 0 {
-		args = append(args, "px", strconv.FormatInt(ttl.Milliseconds(), 10))
+	if px != "" {
+		args = append(args, "px", px)
 	}
-	if err := s.client.Do(ctx, args...).Err(); err != nil {
+	if err := s.exec(ctx, func(ctx context.Context) error { return s.client.Do(ctx, args...).Err() }); err != nil {
 		return fmt.Errorf("rediscache: saving user: %w", err)
 	}
 	return nil
+}
+
+// encode returns u's entry under n and its TTL in milliseconds ("" for
+// none).
+func (s *Store) encode(n names, key string, u *auth.User) (data []byte, px string, err error) {
+	if err := checkUser(u); err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	data, err = encodeEntry(s.aead, n.entry, key, u, now)
+	if err != nil {
+		return nil, "", errors.New("rediscache: cannot save user: encoding the entry failed")
+	}
+	if len(data) > DefaultMaxEntrySize {
+		return nil, "", fmt.Errorf("rediscache: cannot save user: entry of %d bytes is larger than the limit of %d bytes", len(data), DefaultMaxEntrySize)
+	}
+	if ttl := s.ttl(u, now); ttl > 0 {
+		px = strconv.FormatInt(ttl.Milliseconds(), 10)
+	}
+	return data, px, nil
 }
 
 // ttl is how long u's entry lives: 0 for ever.
@@ -199,12 +226,14 @@ func (s *Store) ttl(u *auth.User, now time.Time) time.Duration {
 
 // Clear removes the entry under key, corrupt or not. Clearing an absent
 // entry is not an error. It fails with ctx.Err() when ctx is already done
-// and with an error wrapping Redis's when Redis cannot be reached.
+// and with an error wrapping Redis's when Redis cannot be reached or does
+// not answer within the op timeout.
 func (s *Store) Clear(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.client.Del(ctx, s.names(key).entry).Err(); err != nil {
+	entry := s.names(key).entry
+	if err := s.exec(ctx, func(ctx context.Context) error { return s.client.Del(ctx, entry).Err() }); err != nil {
 		return fmt.Errorf("rediscache: clearing user: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@
 //	go run ./internal/benchreport                 # writes docs/benchmarks.md
 //	go run ./internal/benchreport -out -          # prints the report
 //	go run ./internal/benchreport -count 3 -benchtime 500ms
+//	go run ./internal/benchreport -only 7,8       # prints those sections only
 //
 // The comparison with Microsoft's Node.js server needs Node and npm (the
 // harness installs the server with npm ci); the Redis numbers need
@@ -43,7 +44,23 @@ var (
 	benchtime = flag.String("benchtime", "1s", "-benchtime for the ordinary benchmarks")
 	out       = flag.String("out", "docs/benchmarks.md", "where to write the report (- for stdout)")
 	skipReal  = flag.Bool("skip-real", false, "skip the comparison with the official Node.js server")
+	only      = flag.String("only", "", "comma-separated section numbers to run (e.g. 7,8); the partial report goes to stdout unless -out is given")
 )
+
+// wanted reports whether the section titled title (which starts with its
+// number and a dot) is to be run.
+func wanted(title string) bool {
+	if *only == "" {
+		return true
+	}
+	num, _, _ := strings.Cut(title, ".")
+	for _, n := range strings.Split(*only, ",") {
+		if strings.TrimSpace(n) == num {
+			return true
+		}
+	}
+	return false
+}
 
 func main() {
 	flag.Parse()
@@ -52,7 +69,7 @@ func main() {
 
 	r.section("1. Per-request overhead: `ToSlice` vs hand-written `net/http` + `encoding/json`",
 		"A 50-row page from a local server, both in the same process and run.",
-		gotest(".", "^(BenchmarkToSlice|BenchmarkHandWritten)$", *benchtime, *count, ""),
+		func() *run { return gotest(".", "^(BenchmarkToSlice|BenchmarkHandWritten)$", *benchtime, *count, "") },
 		func(b *builder) {
 			z, h := b.get("BenchmarkToSlice"), b.get("BenchmarkHandWritten")
 			b.row("ns/op", z.m("ns/op"), h.m("ns/op"))
@@ -63,7 +80,9 @@ func main() {
 
 	r.section("2. Auth hot path: a valid cached token vs no auth handler",
 		"The handler chain with and without the auth handler, a canned response underneath (no network).",
-		gotest("./auth", "^(BenchmarkHandlerHotPath|BenchmarkNoAuthHandler)$", *benchtime, *count, ""),
+		func() *run {
+			return gotest("./auth", "^(BenchmarkHandlerHotPath|BenchmarkNoAuthHandler)$", *benchtime, *count, "")
+		},
 		func(b *builder) {
 			a, n := b.get("BenchmarkHandlerHotPath"), b.get("BenchmarkNoAuthHandler")
 			b.row("ns/op", a.m("ns/op"), n.m("ns/op"))
@@ -76,7 +95,9 @@ func main() {
 
 	r.section("3. Login storm: 1,000 goroutines, 50 ms login endpoint",
 		"Expired token (`BenchmarkLoginStorm`) and 1,000 concurrent 401s (`BenchmarkReloginStorm`); wall time as a ratio to one login.",
-		gotest("./auth", "^(BenchmarkLoginStorm|BenchmarkReloginStorm)$", "3x", *count, ""),
+		func() *run {
+			return gotest("./auth", "^(BenchmarkLoginStorm|BenchmarkReloginStorm)$", "3x", *count, "")
+		},
 		func(b *builder) {
 			e, u := b.get("BenchmarkLoginStorm"), b.get("BenchmarkReloginStorm")
 			b.row("logins per storm", e.m("logins"), u.m("logins"))
@@ -89,7 +110,7 @@ func main() {
 
 	r.section("4. Paging at scale: `All(ctx)` over 100,000 rows",
 		"Pages of 50 and of 1,000 from a local server that encodes each page on demand, vs the same pages decoded by hand.",
-		gotest(".", "^(BenchmarkAllPaging|BenchmarkHandPaging)$", "3x", *count, ""),
+		func() *run { return gotest(".", "^(BenchmarkAllPaging|BenchmarkHandPaging)$", "3x", *count, "") },
 		func(b *builder) {
 			for _, size := range []string{"50", "1000"} {
 				z, h := b.get("BenchmarkAllPaging/page="+size), b.get("BenchmarkHandPaging/page="+size)
@@ -101,15 +122,17 @@ func main() {
 			}
 		}, "zumo All", "by hand")
 
-	var official *run
-	if !*skipReal {
-		official = gotest("./internal/realserver", "^BenchmarkOfficialFilteredPage$", "3s", 1, "integration")
-	}
-	fake := gotest("./zumotest", "^(BenchmarkFilteredPage|BenchmarkFilteredPageUncached)$", "3s", *count, "")
 	r.section("5. Fake backend vs the official Node.js server",
 		"10,000 rows, `$filter=(complete eq false)&$orderby=priority&$top=50`, 16 concurrent clients over loopback HTTP. "+
 			"`zumotest` caches a query's filtered, sorted result until the next write; the uncached row is a new filter on every request.",
-		merge(fake, official),
+		func() *run {
+			var official *run
+			if !*skipReal {
+				official = gotest("./internal/realserver", "^BenchmarkOfficialFilteredPage$", "3s", 1, "integration")
+			}
+			fake := gotest("./zumotest", "^(BenchmarkFilteredPage|BenchmarkFilteredPageUncached)$", "3s", *count, "")
+			return merge(fake, official)
+		},
 		func(b *builder) {
 			f, fu, o := b.get("BenchmarkFilteredPage"), b.get("BenchmarkFilteredPageUncached"), b.get("BenchmarkOfficialFilteredPage")
 			b.row("requests/s (cached)", f.m("req/s"), o.m("req/s"))
@@ -122,8 +145,10 @@ func main() {
 
 	r.section("6. Filter engine and query building",
 		"`zumotest`'s OData engine on a five-clause filter, and the client writing the query string of a query with a five-clause filter, ordering, skip, take and select.",
-		merge(gotest("./zumotest/internal/odata", "^(BenchmarkParseFilter|BenchmarkMatch)$", *benchtime, *count, ""),
-			gotest(".", "^BenchmarkQueryString$", *benchtime, *count, "")),
+		func() *run {
+			return merge(gotest("./zumotest/internal/odata", "^(BenchmarkParseFilter|BenchmarkMatch)$", *benchtime, *count, ""),
+				gotest(".", "^BenchmarkQueryString$", *benchtime, *count, ""))
+		},
 		func(b *builder) {
 			for _, n := range []string{"BenchmarkParseFilter", "BenchmarkMatch", "BenchmarkQueryString"} {
 				x := b.get(n)
@@ -133,7 +158,7 @@ func main() {
 
 	r.section("7. Redis user store: hot path vs the memory store",
 		"The same handler with a Redis-backed store and with the memory store; Redis is not on the hot path.",
-		gotestIn("cache/rediscache", ".", "^BenchmarkHotPath", *benchtime, *count, ""),
+		func() *run { return gotestIn("cache/rediscache", ".", "^BenchmarkHotPath", *benchtime, *count, "") },
 		func(b *builder) {
 			rd, mem := b.get("BenchmarkHotPath/store=redis"), b.get("BenchmarkHotPath/store=memory")
 			b.row("ns/op (median)", rd.m("ns/op"), mem.m("ns/op"))
@@ -144,7 +169,29 @@ func main() {
 			b.goal("hot path, redis / memory (median ratio)", "equal within noise: the runs' ranges overlap", rt, rd.overlap(mem, "ns/op"))
 		}, "redis store", "memory store")
 
+	r.section("8. Redis user store: one login for a fleet of processes",
+		"`BenchmarkFleetRotation`: 3 OS processes, each a service instance with its own zumo client and Redis store, share one Redis and one fake backend "+
+			"whose login takes 50 ms. Each iteration rotates the backend's signing key (every cached token gets a 401) and has each process send 20 concurrent "+
+			"requests; it ends when all 60 have succeeded. `BenchmarkStorm`: 20 instances in one process, 50 concurrent requests each and no user yet, 20 ms login. "+
+			"Wall time as a ratio to one login.",
+		func() *run {
+			return gotestIn("cache/rediscache", ".", "^(BenchmarkFleetRotation|BenchmarkStorm)$", "20x", *count, "")
+		},
+		func(b *builder) {
+			f, s := b.get("BenchmarkFleetRotation"), b.get("BenchmarkStorm")
+			b.row("logins per storm", f.m("logins/op"), s.m("logins/op"))
+			b.row("wall time / one login", f.m("recovery/login"), s.m("wall/login"))
+			b.rowText("wall time / one login (range of the runs)", f.rng("recovery/login"), s.rng("wall/login"))
+			b.row("ms per storm", f.m("ns/op")/1e6, s.m("ns/op")/1e6)
+			b.goal("logins per storm across 3 processes", "1", f.m("logins/op"), f.m("logins/op") == 1)
+			b.goal("logins per storm across 20 instances", "1", s.m("logins/op"), s.m("logins/op") == 1)
+			b.goal("fleet recovery after a rotation / one login", "< 2", f.m("recovery/login"), f.m("recovery/login") < 2)
+		}, "3 processes, key rotation", "20 instances in 1 process, first login")
+
 	text := r.render()
+	if *only != "" && !outSet() {
+		*out = "-"
+	}
 	if *out == "-" {
 		fmt.Print(text)
 		return
@@ -154,6 +201,13 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("wrote", *out)
+}
+
+// outSet reports whether -out was given on the command line.
+func outSet() bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "out" })
+	return set
 }
 
 func gotest(pkg, pattern, bt string, n int, tags string) *run {
@@ -375,7 +429,13 @@ type report struct {
 	body  strings.Builder
 }
 
-func (r *report) section(title, what string, rn *run, fill func(*builder), colA, colB string) {
+// section runs a section's benchmarks (unless -only leaves it out) and
+// adds its tables.
+func (r *report) section(title, what string, runs func() *run, fill func(*builder), colA, colB string) {
+	if !wanted(title) {
+		return
+	}
+	rn := runs()
 	b := &builder{r: rn}
 	fill(b)
 	fmt.Fprintf(&r.body, "\n## %s\n\n%s\n\n", title, what)
