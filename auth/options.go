@@ -80,7 +80,9 @@ func WithRefresh(on bool) Option { return func(h *Handler) { h.refresh = on } }
 func WithOnUser(f func(*User)) Option { return func(h *Handler) { h.onUser = f } }
 
 // WithInsecureHTTP allows tokens and credentials over plain http to a host
-// that is not loopback. Leave it off outside tests.
+// that is not loopback. NewHandler then also sets AllowInsecureHTTP on the
+// Service it is given, so that logins through that Service may use plain
+// http too. Leave it off outside tests.
 func WithInsecureHTTP() Option { return func(h *Handler) { h.insecure = true } }
 
 // WithLoginTimeout bounds one shared login or refresh (default

@@ -110,8 +110,9 @@ func RetrySleep(f func(ctx context.Context, d time.Duration) error) RetryOption 
 // a request with a body but no GetBody is sent exactly once. A transport
 // error is not retried once the request's context is done.
 //
-// Between tries Retry waits for the response's Retry-After (seconds or an
-// HTTP date) when it has one, and otherwise for an exponential backoff with
+// Between tries Retry waits for the response's Retry-After-Ms or
+// X-Ms-Retry-After-Ms (Azure's milliseconds), else its Retry-After (seconds
+// or an HTTP date), when it has one, and otherwise for an exponential backoff with
 // full jitter: a random delay between zero and base·2ⁿ (n retries so far),
 // capped at the maximum delay. A Retry-After longer than the cap set by
 // RetryMaxRetryAfter ends the retries at once. Before waiting, Retry reads
@@ -238,6 +239,16 @@ func (r *retry) backoff(n int) time.Duration {
 // a valid one; ok reports whether its delay d is within the allowed
 // maximum. A date in the past gives 0.
 func (r *retry) retryAfter(resp *http.Response) (d time.Duration, ok, has bool) {
+	// Azure's millisecond forms come first: they are the more precise.
+	for _, name := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
+		if v := strings.TrimSpace(resp.Header.Get(name)); isDigits(v) {
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || ms > r.c.maxRetryAfter.Milliseconds() {
+				return 0, false, true
+			}
+			return time.Duration(ms) * time.Millisecond, true, true
+		}
+	}
 	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
 	if v == "" {
 		return 0, false, false

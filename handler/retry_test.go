@@ -25,6 +25,7 @@ import (
 type step struct {
 	status     int
 	retryAfter string
+	header     map[string]string // more response headers
 	body       string
 	err        error
 }
@@ -68,6 +69,9 @@ func (s *scriptedBase) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, tb := newResp(req, st.status, st.body)
 	if st.retryAfter != "" {
 		resp.Header.Set("Retry-After", st.retryAfter)
+	}
+	for k, v := range st.header {
+		resp.Header.Set(k, v)
 	}
 	s.mu.Lock()
 	s.bodies = append(s.bodies, tb)
@@ -289,6 +293,34 @@ func TestRetryAfter(t *testing.T) {
 				}
 				b.assertDiscardedClosed(t, true)
 			})
+		})
+	}
+}
+
+// Azure's millisecond headers: more precise, so they come first.
+func TestRetryAfterMilliseconds(t *testing.T) {
+	tests := []struct {
+		name       string
+		header     map[string]string
+		wantCalls  int
+		wantDelays []time.Duration
+	}{
+		{"retry-after-ms", map[string]string{"retry-after-ms": "1500"}, 2, []time.Duration{1500 * time.Millisecond}},
+		{"x-ms-retry-after-ms", map[string]string{"x-ms-retry-after-ms": "250"}, 2, []time.Duration{250 * time.Millisecond}},
+		{"before Retry-After", map[string]string{"retry-after-ms": "100", "Retry-After": "7"}, 2, []time.Duration{100 * time.Millisecond}},
+		{"garbage falls back to Retry-After", map[string]string{"retry-after-ms": "soon", "Retry-After": "7"}, 2, []time.Duration{7 * time.Second}},
+		{"over the cap gives up", map[string]string{"retry-after-ms": "60001"}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &scriptedBase{steps: []step{{status: 429, header: tt.header}, {status: 200}}}
+			sl := &sleepRecorder{}
+			rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep), handler.RetryRand(maxRand)))
+			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tt.wantCalls, b.callCount())
+			assert.Equal(t, tt.wantDelays, sl.got())
 		})
 	}
 }
