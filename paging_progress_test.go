@@ -265,3 +265,83 @@ func TestErrorsRedactEchoedSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Rows without a usable id are paged through by their bodies: an honest
+// server's pages differ, so All does not stop early.
+func TestAllRowsWithoutUsableIDs(t *testing.T) {
+	type Row map[string]any
+	tests := []struct {
+		name string
+		id   func(i int) any // nil: no "id" key
+	}{
+		{"no id key", nil},
+		{"null ids", func(int) any { return nil }},
+		{"empty ids", func(int) any { return "" }},
+		{"ids beyond 2^53", func(i int) any { return float64(1<<60 + i) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, _, _ := setup(t)
+			var calls atomic.Int64
+			mux.HandleFunc("GET /tables/rows", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				skip, _ := strconv.Atoi(r.URL.Query().Get("$skip"))
+				out := []map[string]any{}
+				for i := skip; i < 120 && len(out) < 50; i++ {
+					m := map[string]any{"n": i}
+					if tt.id != nil {
+						m["id"] = tt.id(i)
+					}
+					out = append(out, m)
+				}
+				writeJSON(w, 200, out)
+			})
+			var n int
+			for _, err := range c.Table("rows").Query().All(context.Background()) {
+				require.NoError(t, err)
+				n++
+			}
+			assert.Equal(t, 120, n)
+			n = 0
+			for _, err := range GetTable[Row](c, "rows").Query().All(context.Background()) {
+				require.NoError(t, err)
+				n++
+			}
+			assert.Equal(t, 120, n, "a named map type")
+			assert.Equal(t, int64(6), calls.Load())
+		})
+	}
+}
+
+// A named map type gets no "id" it did not select either, and its ids
+// tell pages apart.
+func TestAllNamedMapType(t *testing.T) {
+	type Row map[string]any
+	c, mux, _, _ := setup(t)
+	var calls atomic.Int64
+	mux.HandleFunc("GET /tables/rows", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		q := r.URL.Query()
+		assert.Equal(t, "n,id", q.Get("$select"))
+		// $skip ignored, the rows shuffled and stamped: only ids tell.
+		out := []map[string]any{}
+		for i := range 50 {
+			out = append(out, map[string]any{"id": fmt.Sprint(i), "n": 1, "served": calls.Load()})
+		}
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		writeJSON(w, 200, out)
+	})
+	var got []Row
+	var last error
+	for it, err := range GetTable[Row](c, "rows").Query().Select("n").All(context.Background()) {
+		if err != nil {
+			last = err
+			break
+		}
+		got = append(got, it)
+	}
+	assert.ErrorIs(t, last, ErrNoProgress)
+	require.Len(t, got, 50)
+	assert.NotContains(t, got[0], "id")
+	assert.Equal(t, int64(2), calls.Load())
+}

@@ -475,15 +475,16 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 //
 // Items are told apart by their ids: when the query selects fields
 // without "id", All asks for the id too (a map item gets no "id" key it
-// did not select). For an item type without an id field it compares the
-// pages' bodies instead.
+// did not select; a struct's id field is filled). Where a page has an item
+// without a usable id (an item type without an id field, rows sent without
+// one, numeric ids beyond 2^53) it compares the pages' bodies instead.
 func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		rq, byIDs, stripID := q, false, false
 		if q.t != nil && (q.t.ti.isMap || q.t.ti.id != nil) {
 			byIDs = true
-			if len(q.sel) > 0 && !slices.Contains(q.sel, "id") {
+			if len(q.sel) > 0 && !slices.ContainsFunc(q.sel, func(f string) bool { return strings.EqualFold(f, "id") }) {
 				rq, stripID = q.Select("id"), q.t.ti.isMap
 			}
 		}
@@ -503,13 +504,13 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 		u.RawQuery = string(raw)
 		cur := &u
 		features := q.features()
-		var h *maphash.Hash // the bodies' hash, when items have no ids
-		if !byIDs {
-			h = new(maphash.Hash)
-		}
+		// Pages are told apart by their ids; by their bodies when an item
+		// has no id (or none that tells items apart).
+		h := new(maphash.Hash)
 		seed := maphash.MakeSeed()
 		var prevKey pageKey
 		var prevSum uint64
+		prevByIDs := false
 		maxSeen := 0
 		for page := 0; ; page++ {
 			p, sum, err := rq.fetch(ctx, cur, features, h)
@@ -521,12 +522,15 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			if n == 0 {
 				return
 			}
-			same := page > 0 && sum == prevSum
+			key, idsOK := pageKey{}, false
 			if byIDs {
-				key, _ := idSetKey(q.t.ti, p.Items, seed)
-				same = page > 0 && key == prevKey
-				prevKey = key
+				key, idsOK = idSetKey(q.t.ti, p.Items, seed)
 			}
+			same := page > 0 && sum == prevSum
+			if idsOK && prevByIDs {
+				same = key == prevKey
+			}
+			prevKey, prevByIDs = key, idsOK
 			if same {
 				yield(zero, ErrNoProgress)
 				return
@@ -534,9 +538,7 @@ func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			prevSum = sum
 			for _, it := range p.Items {
 				if stripID {
-					if m, ok := any(it).(map[string]any); ok {
-						delete(m, "id")
-					}
+					deleteID(any(it))
 				}
 				if !yield(it, nil) {
 					return

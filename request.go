@@ -141,7 +141,7 @@ func (c *Client) statusError(req *http.Request, resp *http.Response) *Error {
 		StatusCode: resp.StatusCode,
 		Method:     req.Method,
 		URL:        redact.URL(req.URL),
-		Message:    errorMessage(resp.StatusCode, body),
+		Message:    redact.String(errorMessage(resp.StatusCode, body), secrets...), // also as the server escaped them
 		Body:       body,
 		Header:     resp.Header,
 		Err:        cause,
@@ -185,12 +185,10 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 
 var errTooLarge = errors.New("response body exceeds the client's limit")
 
-// decodeJSON decodes resp's body into v, closing it. An empty body leaves v
-// untouched and is not an error when allowEmpty; anything that is not one
-// JSON value of the right shape is a *ResponseError.
-// decodeJSON decodes one JSON value, and nothing after it, into v. A
-// custom API's answer (api) may be empty or any JSON value; a table's item
-// must be a JSON object.
+// decodeJSON decodes resp's body, one JSON value and nothing after it,
+// into v, closing the body. A custom API's answer (api) may be empty (v is
+// left untouched) or any JSON value; a table's item must be a JSON object.
+// Anything else is a *ResponseError.
 func (c *Client) decodeJSON(req *http.Request, resp *http.Response, v any, api bool) error {
 	defer closeBody(resp)
 	lb := &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -31,8 +32,8 @@ func isSystemProp(k string) bool {
 // name is as it is.
 func legacyName(f string) string {
 	for _, p := range systemProps {
-		if f == p {
-			return "__" + f
+		if strings.EqualFold(f, p) {
+			return "__" + p
 		}
 	}
 	return f
@@ -250,17 +251,24 @@ func legacyNames(raw json.RawMessage) (json.RawMessage, error) {
 func (ti *typeInfo) idHash(p any, seed maphash.Seed) (uint64, bool) {
 	var buf [24]byte
 	if ti.isMap {
-		mp, _ := p.(*map[string]any)
-		if mp == nil {
-			return 0, false
+		var id any
+		if mp, ok := p.(*map[string]any); ok {
+			id = (*mp)["id"]
+		} else if v := reflect.ValueOf(p).Elem(); v.Kind() == reflect.Map && !v.IsNil() {
+			// A named map type (type Row map[string]any).
+			if iv := v.MapIndex(reflect.ValueOf("id")); iv.IsValid() {
+				id = iv.Interface()
+			}
 		}
-		switch id := (*mp)["id"].(type) {
+		switch id := id.(type) {
 		case string:
 			return maphash.String(seed, id), id != ""
 		case json.Number:
 			return maphash.String(seed, string(id)), true
 		case float64:
-			return maphash.Bytes(seed, strconv.AppendFloat(buf[:0], id, 'g', -1, 64)), true
+			// Beyond 2^53 distinct integer ids decode to the same float:
+			// not an id to tell items apart by.
+			return maphash.Bytes(seed, strconv.AppendFloat(buf[:0], id, 'g', -1, 64)), math.Abs(id) < 1<<53
 		}
 		return 0, false
 	}
@@ -280,6 +288,18 @@ func (ti *typeInfo) idHash(p any, seed maphash.Seed) (uint64, bool) {
 		return maphash.Bytes(seed, strconv.AppendUint(buf[:0], v.Uint(), 10)), v.Uint() != 0
 	}
 	return 0, false
+}
+
+// deleteID removes the "id" key from item, a map (of a named map type
+// too); anything else is left alone.
+func deleteID(item any) {
+	if m, ok := item.(map[string]any); ok {
+		delete(m, "id")
+		return
+	}
+	if v := reflect.ValueOf(item); v.Kind() == reflect.Map && !v.IsNil() && v.Type().Key().Kind() == reflect.String {
+		v.SetMapIndex(reflect.ValueOf("id").Convert(v.Type().Key()), reflect.Value{})
+	}
 }
 
 // pageKey identifies the set of items on a page, whatever their order:

@@ -57,13 +57,14 @@ func (h *Handler) newState(u *User, issued bool) *state {
 		if exp, ok := u.ExpiresAt(); ok {
 			skew := h.skewFor(u)
 			st.fresh = exp.Sub(now) - skew
-			if lt, ok := u.Lifetime(); ok && issued && st.fresh <= 0 && lt > skew {
-				// A token the server has just issued already looks
-				// expired: this machine's clock is ahead of the
-				// server's. Judge it by the lifetime the server gave it,
-				// or every request would cost a login.
+			if lt, ok := u.Lifetime(); ok && issued && lt > skew && st.fresh < (lt-skew)*3/4 {
+				// A token the server has just issued looks a quarter or
+				// more through its life (or expired) by this machine's
+				// clock: the clock is ahead of the server's. Judge it by
+				// the lifetime the server gave it, or renewals would
+				// come ever sooner, up to one per request.
 				st.fresh = lt - skew
-				h.warn(context.Background(), "auth: a new token looks expired by this machine's clock (is it ahead?); using the lifetime the server gave it")
+				h.warn(context.Background(), "auth: a new token looks old or expired by this machine's clock (is it ahead of the server's?); using the lifetime the server gave it")
 			}
 			st.wallEnd = now.Round(0).Add(st.fresh)
 		}
@@ -162,8 +163,9 @@ type Handler struct {
 	failWait  time.Duration
 
 	// saveMu orders the store writes of flights, SetUser and Logout, so
-	// that the store ends up holding what the caller decided last.
-	saveMu sync.Mutex
+	// that the store ends up holding what the caller decided last;
+	// announceMu orders the WithOnUser calls the same way.
+	saveMu, announceMu sync.Mutex
 
 	logins, refreshes, storeLoads, failures, resends atomic.Int64
 }
@@ -467,11 +469,6 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 	if f != nil && f.gen != h.gen {
 		f = nil // begun before SetUser or Logout: its result will not be used
 	}
-	if f == nil && why != needLogin && h.failErr != nil && h.clock().Before(h.failUntil) {
-		err := fmt.Errorf("%w: %w", ErrLoginBackoff, h.failErr)
-		h.mu.Unlock()
-		return nil, err
-	}
 	if f == nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.loginTimeout)
 		f = &flight{done: make(chan struct{}), ctx: fctx, gen: h.gen}
@@ -491,7 +488,9 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 			if current {
 				h.fl = nil
 			}
-			h.noteOutcome(f, err)
+			if current {
+				h.noteOutcome(f, err)
+			}
 			switch {
 			case err != nil:
 			case h.gen != f.gen:
@@ -536,6 +535,8 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 		h.mu.Lock()
 		if h.fl == f {
 			h.fl = nil
+			// A login that does not return in time counts as a failure.
+			h.noteOutcome(f, fmt.Errorf("auth: login did not finish within %v: %w", h.loginTimeout, f.ctx.Err()))
 		}
 		h.mu.Unlock()
 		return nil, f.ctx.Err()
@@ -580,7 +581,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		u, err := co.Coordinate(ctx, h.key, rejectedTok,
 			func(u *User) bool { return u != nil && !rejected(u.Token()) && !h.expiredSoon(u) },
 			func(ctx context.Context) (*User, error) {
-				nu, fresh, err := h.renew(ctx, base, force, stale)
+				nu, fresh, err := h.renew(ctx, base, force, stale, why == needLogin)
 				renewed, isNew = true, fresh
 				return nu, err
 			})
@@ -625,7 +626,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		h.loaded.Store(true)
 	}
 
-	nu, isNew, err := h.renew(ctx, base, force, stale)
+	nu, isNew, err := h.renew(ctx, base, force, stale, why == needLogin)
 	if err != nil {
 		return nil, known, err
 	}
@@ -638,7 +639,7 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 // renew refreshes base (2.) or logs in (3.). It returns the user and
 // whether it is a new one; without an Authenticator a base still valid is
 // kept (isNew false). It saves nothing.
-func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *state) (u *User, isNew bool, err error) {
+func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *state, explicit bool) (u *User, isNew bool, err error) {
 	// 2. Refresh a token that has not expired yet (not after a 401: a
 	// rejected token cannot be refreshed), unless the server already
 	// refused to refresh it.
@@ -667,6 +668,11 @@ func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *sta
 			return nil, false, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
 		}
 		return nil, false, ErrNoAuthenticator
+	}
+	if !explicit {
+		if err := h.heldBack(); err != nil {
+			return nil, false, err
+		}
 	}
 	nu, err := h.authn.Authenticate(ctx, h.svc)
 	if err != nil {
@@ -699,11 +705,24 @@ func (h *Handler) publish(ctx context.Context, f *flight, u *User, save bool) bo
 	h.saveMu.Unlock()
 	if still {
 		h.debug(ctx, "auth: new user", u)
-		if h.onUser != nil {
-			h.onUser(u)
-		}
+		h.announce(f.gen, u)
 	}
 	return still
+}
+
+// announce calls the WithOnUser callback with u unless SetUser or Logout
+// has run since gen: announcements are made one at a time, and a user
+// overruled while waiting for its turn is not announced, so the last user
+// announced is the current one.
+func (h *Handler) announce(gen uint64, u *User) {
+	if h.onUser == nil {
+		return
+	}
+	h.announceMu.Lock()
+	defer h.announceMu.Unlock()
+	if h.genIs(gen) {
+		h.onUser(u)
+	}
 }
 
 // unsave puts the store right after a flight's user reached the fleet's
@@ -737,6 +756,18 @@ func (h *Handler) clock() time.Time {
 	return h.now()
 }
 
+// heldBack returns an error wrapping ErrLoginBackoff and the failure while
+// the back-off after a failed login lasts; nil otherwise. Only the
+// Authenticator is held back: the store, and a refresh, are still tried.
+func (h *Handler) heldBack() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failErr != nil && h.clock().Before(h.failUntil) {
+		return fmt.Errorf("%w: %w", ErrLoginBackoff, h.failErr)
+	}
+	return nil
+}
+
 // noteOutcome starts or lengthens the back-off after a failed login, and
 // ends it after a success; h.mu must be held. A flight overruled by
 // SetUser or Logout (which end the back-off themselves) counts for
@@ -747,6 +778,8 @@ func (h *Handler) noteOutcome(f *flight, err error) {
 	case h.gen != f.gen:
 	case err == nil:
 		h.failErr, h.failWait = nil, 0
+	case errors.Is(err, ErrLoginBackoff):
+		// Held back: the back-off is running already.
 	case h.backoff > 0 && !errors.Is(err, ErrNoAuthenticator) && !errors.Is(err, ErrLoggedOut):
 		h.failWait = min(max(2*h.failWait, h.backoff), h.backoffMax)
 		h.failErr, h.failUntil = err, h.clock().Add(h.failWait)
@@ -800,9 +833,7 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 			h.logf(ctx, "auth: saving the user failed", err)
 		}
 	}
-	if h.onUser != nil {
-		h.onUser(u)
-	}
+	h.announce(gen, u)
 	return err
 }
 

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,37 +44,41 @@ func TestHandlerShortLivedToken(t *testing.T) {
 	})
 }
 
-// When this machine's clock is ahead of the server's by more than a
-// token's lifetime, every new token looks expired on arrival: the handler
-// judges it by its lifetime instead of logging in before every request.
+// When this machine's clock is ahead of the server's, a new token looks
+// old or even expired on arrival: the handler judges it by its lifetime
+// instead of renewing it ever sooner, up to before every request.
 func TestHandlerClockAheadOfServer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t)
-		e.auth.lag = 3 * time.Hour // the server's clock is 3 h behind
-		e.build()
-		for range 29 { // a request every 2 minutes, from 0 to 56 minutes
-			if r := e.get(context.Background()); r.status != 200 {
-				t.Fatalf("status %d", r.status)
-			}
-			time.Sleep(2 * time.Minute)
-		}
-		if got := e.authn.calls.Load(); got != 1 {
-			t.Errorf("%d logins in 56 minutes, want 1", got)
-		}
-		if !strings.Contains(e.logBuf.String(), "is it ahead?") {
-			t.Error("no warning about the clock")
-		}
-		// At 58 minutes it is within the skew of its lifetime: renewed.
-		if r := e.get(context.Background()); r.status != 200 {
-			t.Fatalf("status %d", r.status)
-		}
-		if got := e.authn.calls.Load() + e.refreshes.Load(); got != 2 {
-			t.Errorf("%d logins and refreshes after 58 minutes, want 2", got)
-		}
-		if _, by := e.srv.count(); by[e.auth.tokens()[0]] != 29 {
-			t.Errorf("the first token was sent %d times, want 29", by[e.auth.tokens()[0]])
-		}
-	})
+	for _, lag := range []time.Duration{3 * time.Hour, 58*time.Minute - 2*time.Second, 30 * time.Minute} {
+		t.Run(lag.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t)
+				e.auth.lag = lag // the server's clock is behind
+				e.build()
+				for range 29 { // a request every 2 minutes, from 0 to 56 minutes
+					if r := e.get(context.Background()); r.status != 200 {
+						t.Fatalf("status %d", r.status)
+					}
+					time.Sleep(2 * time.Minute)
+				}
+				if got := e.authn.calls.Load() + e.refreshes.Load(); got != 1 {
+					t.Errorf("%d logins and refreshes in 56 minutes, want 1", got)
+				}
+				if !strings.Contains(e.logBuf.String(), "is it ahead of the server") {
+					t.Error("no warning about the clock")
+				}
+				// At 58 minutes it is within the skew of its lifetime: renewed.
+				if r := e.get(context.Background()); r.status != 200 {
+					t.Fatalf("status %d", r.status)
+				}
+				if got := e.authn.calls.Load() + e.refreshes.Load(); got != 2 {
+					t.Errorf("%d logins and refreshes after 58 minutes, want 2", got)
+				}
+				if _, by := e.srv.count(); by[e.auth.tokens()[0]] != 29 {
+					t.Errorf("the first token was sent %d times, want 29", by[e.auth.tokens()[0]])
+				}
+			})
+		})
+	}
 }
 
 // The monotonic clock stands still while a machine sleeps, and the wall
@@ -242,4 +247,107 @@ func TestHandlerSetUserStoreError(t *testing.T) {
 	if !strings.Contains(e.logBuf.String(), "saving the user failed") {
 		t.Errorf("store error not logged: %s", e.logBuf.String())
 	}
+}
+
+// The back-off holds back the Authenticator, not the store: a user another
+// process saved meanwhile is adopted at once.
+func TestHandlerBackoffStillAdoptsTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		st := newMemStore()
+		e.authn.setErr(errors.New("identity provider down"))
+		e.build(WithStore(st, storeKey))
+		if r := e.get(context.Background()); r.status != 401 {
+			t.Fatalf("status %d", r.status)
+		}
+		other := e.auth.user(time.Time{}) // another process logs in
+		st.put(storeKey, other)
+		time.Sleep(100 * time.Millisecond) // well within the back-off
+		if r := e.get(context.Background()); r.status != 200 {
+			t.Fatalf("status %d (%v): the stored user was not adopted", r.status, r.cause)
+		}
+		if e.h.User() != other || e.authn.calls.Load() != 1 {
+			t.Errorf("current %v, %d logins", e.h.User(), e.authn.calls.Load())
+		}
+	})
+}
+
+// scriptedAuthn answers its n-th call with results[n] after gates[n] (when
+// not nil) is closed.
+type scriptedAuthn struct {
+	auth    *authority
+	calls   atomic.Int64
+	gates   []chan struct{}
+	results []error
+}
+
+func (s *scriptedAuthn) Authenticate(ctx context.Context, _ *Service) (*User, error) {
+	n := s.calls.Add(1) - 1
+	if int(n) < len(s.gates) && s.gates[n] != nil {
+		<-s.gates[n]
+	}
+	if int(n) < len(s.results) && s.results[n] != nil {
+		return nil, s.results[n]
+	}
+	return s.auth.user(time.Time{}), nil
+}
+
+// A login abandoned at its timeout that fails later does not start a
+// back-off over the success that came after it.
+func TestHandlerLateFailureIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		gate := make(chan struct{})
+		a := &scriptedAuthn{auth: e.auth, gates: []chan struct{}{gate}, results: []error{errors.New("late failure")}}
+		e.build(WithAuthenticator(a), WithLoginTimeout(5*time.Second))
+		if r := e.get(context.Background()); !errors.Is(r.cause, context.DeadlineExceeded) {
+			t.Fatalf("first: %d %v", r.status, r.cause)
+		}
+		time.Sleep(DefaultLoginBackoff)
+		if r := e.get(context.Background()); r.status != 200 {
+			t.Fatalf("second: %d %v", r.status, r.cause)
+		}
+		close(gate) // the first login fails now, long after its timeout
+		synctest.Wait()
+		e.auth.revoke(e.h.User().Token())
+		if r := e.get(context.Background()); r.status != 200 {
+			t.Fatalf("after a 401: %d %v (held back by the late failure?)", r.status, r.cause)
+		}
+		if n := a.calls.Load(); n != 3 {
+			t.Errorf("%d logins, want 3", n)
+		}
+	})
+}
+
+// hookHandler is a slog.Handler that runs hook on every record.
+type hookHandler struct{ hook func(slog.Record) }
+
+func (h hookHandler) Enabled(context.Context, slog.Level) bool      { return true }
+func (h hookHandler) Handle(_ context.Context, r slog.Record) error { h.hook(r); return nil }
+func (h hookHandler) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h hookHandler) WithGroup(string) slog.Handler                 { return h }
+
+// SetUser between a login's save and its announcement: the login's user is
+// not announced after SetUser's, so the last user announced is current.
+func TestHandlerAnnouncementsEndWithTheCurrentUser(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t)
+		var announced []*User
+		set := e.auth.user(time.Time{})
+		var h *Handler
+		var once sync.Once
+		logger := slog.New(hookHandler{func(r slog.Record) {
+			if r.Message == "auth: new user" {
+				once.Do(func() { _ = h.SetUser(context.Background(), set) })
+			}
+		}})
+		h = e.build(WithLogger(logger), WithOnUser(func(u *User) { announced = append(announced, u) }))
+		e.get(context.Background())
+		if h.User() != set {
+			t.Fatalf("current %v, want SetUser's", h.User())
+		}
+		if len(announced) == 0 || announced[len(announced)-1] != set {
+			t.Errorf("announced %v; the last is not the current user", announced)
+		}
+	})
 }

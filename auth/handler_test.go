@@ -909,6 +909,11 @@ func TestHandlerLoginTimeout(t *testing.T) {
 		e.authn.mu.Lock()
 		e.authn.block = nil // the next login works (the first is still stuck)
 		e.authn.mu.Unlock()
+		// A login that timed out counts as failed: held back a moment.
+		if r = e.get(context.Background()); !errors.Is(r.cause, ErrLoginBackoff) || e.authn.calls.Load() != 1 {
+			t.Fatalf("right after the timeout: %d %v, %d logins", r.status, r.cause, e.authn.calls.Load())
+		}
+		time.Sleep(DefaultLoginBackoff)
 		r = e.get(context.Background())
 		if r.status != 200 {
 			t.Fatalf("after timeout: %d %v", r.status, r.cause)

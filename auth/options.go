@@ -74,9 +74,12 @@ func WithReloginAttempts(n int) Option {
 // or off (default on; never on legacy Mobile Services).
 func WithRefresh(on bool) Option { return func(h *Handler) { h.refresh = on } }
 
-// WithOnUser calls f with every new user (after a login or refresh), after
-// it is saved to the store: the place to persist it elsewhere. f must not
-// block for long; it runs inside the shared login.
+// WithOnUser calls f with every new user (after a login or refresh, and
+// from SetUser), after it is saved to the store: the place to persist it
+// elsewhere. The calls are made one at a time, in order, and a user that
+// SetUser or Logout overruled is not announced. f must not block for long
+// (it runs inside the shared login) and must not call the handler's (or
+// the client's) Login, SetUser or Logout: that would deadlock.
 func WithOnUser(f func(*User)) Option { return func(h *Handler) { h.onUser = f } }
 
 // WithInsecureHTTP allows tokens and credentials over plain http to a host
@@ -98,13 +101,15 @@ func WithLoginTimeout(d time.Duration) Option {
 	}
 }
 
-// WithLoginBackoff sets how long requests wait before they log in again
-// after a failed login (the Authenticator's error, or a login that timed
-// out): initial after the first failure, doubled after each further one up
-// to max, and forgotten at the first success, SetUser or Logout. Meanwhile
-// requests are sent with what the handler has (a 401 carries an error
-// wrapping ErrLoginBackoff and the failure) instead of asking a failing
-// identity provider once per request. An explicit Login is not held back.
+// WithLoginBackoff sets how long requests wait before they call the
+// Authenticator again after a failed login (its error, or a login that did
+// not finish within the login timeout): initial after the first failure,
+// doubled after each further one up to max, and forgotten at the first
+// success, SetUser or Logout. Meanwhile the store and a refresh are still
+// tried (another process may have logged in); failing those, requests are
+// sent with what the handler has (a 401 carries an error wrapping
+// ErrLoginBackoff and the failure) instead of asking a failing identity
+// provider once per request. An explicit Login is not held back.
 // WithLoginBackoff(0, 0) turns it off. Defaults: DefaultLoginBackoff,
 // DefaultLoginBackoffMax.
 func WithLoginBackoff(initial, max time.Duration) Option {

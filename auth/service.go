@@ -175,10 +175,13 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// A server may echo what it was sent: the token, the app key, the
 		// credentials ("no user alice with password hunter22").
+		// Redacted before the message is picked (which may cut it) and
+		// after (which may unescape what the server escaped).
 		secrets := append(jsonStrings(body), token)
 		secrets = append(secrets, redact.HeaderSecrets(req.Header)...)
+		msg := message(resp.StatusCode, []byte(redact.String(string(data), secrets...)))
 		return nil, &LoginError{Op: op, Provider: provider, StatusCode: resp.StatusCode,
-			Message: redact.String(message(resp.StatusCode, data), secrets...)}
+			Message: redact.String(msg, secrets...)}
 	}
 	if len(data) > maxLoginBody {
 		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidLoginResponse, maxLoginBody)

@@ -227,6 +227,10 @@ func TestServiceLoginErrors(t *testing.T) {
 		// A server that echoes the credentials it was sent.
 		{401, `{"error":"no user with password hunter2-secret"}`, "", "no user with password REDACTED"},
 		{401, `wrong password hunter2-secret`, "text/plain", "wrong password REDACTED"},
+		// Echoed across the point where a long text is cut.
+		{401, strings.Repeat("x", 505) + "hunter2-secret", "text/plain", strings.Repeat("x", 505) + "REDACTE…"},
+		// Echoed as the server's JSON escaped it.
+		{401, `{"error":"no user with password hunter2\u002dsecret"}`, "", "no user with password REDACTED"},
 	}
 	for _, tt := range tests {
 		status, body, ctype = tt.status, tt.body, tt.ctype

@@ -21,7 +21,10 @@ func Message(status int, body []byte) string {
 	if trimmed != "" && trimmed != "null" && trimmed != `""` {
 		var s string
 		if json.Unmarshal([]byte(trimmed), &s) == nil {
-			return s
+			if s = strings.TrimSpace(s); s != "" {
+				return s
+			}
+			return statusText(status)
 		}
 		var obj map[string]any
 		if json.Unmarshal([]byte(trimmed), &obj) == nil {
@@ -38,6 +41,10 @@ func Message(status int, body []byte) string {
 			return trimmed
 		}
 	}
+	return statusText(status)
+}
+
+func statusText(status int) string {
 	if t := http.StatusText(status); t != "" {
 		return t
 	}

@@ -23,6 +23,7 @@ func TestMessage(t *testing.T) {
 		{400, `[1,2]`, `[1,2]`},
 		{400, `not json`, "not json"},
 		{400, `""`, "Bad Request"},
+		{400, `"  "`, "Bad Request"},
 		{400, `null`, "Bad Request"},
 		{400, ``, "Bad Request"},
 		{400, "  \n", "Bad Request"},
