@@ -23,7 +23,11 @@ var ErrInvalidInstallationID = errors.New("zumo: installation id file does not h
 // holds something other than a GUID (it is left as it is: remove it to
 // start again), or with the *fs.PathError of a file or directory that
 // cannot be read or written.
-func InstallationIDFile(path string) (string, error) {
+func InstallationIDFile(path string) (string, error) { return installationIDFile(path, os.Link) }
+
+// installationIDFile is InstallationIDFile with the hard-link call given
+// (tests give one that fails as on a file system without hard links).
+func installationIDFile(path string, link func(oldname, newname string) error) (string, error) {
 	if id, err := readInstallationID(path); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return id, err
 	}
@@ -38,6 +42,9 @@ func InstallationIDFile(path string) (string, error) {
 	defer os.Remove(tmp.Name())
 	id := newGUID()
 	_, werr := tmp.WriteString(id + "\n")
+	if werr == nil {
+		werr = tmp.Sync() // on disk before it gets its name: a crash leaves no empty file
+	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
@@ -46,11 +53,33 @@ func InstallationIDFile(path string) (string, error) {
 	}
 	// A hard link, unlike a rename, never replaces a file another process
 	// made meanwhile: whoever links first wins, and the others read it.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return readInstallationID(path)
-		}
+	err = link(tmp.Name(), path)
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, os.ErrExist):
+		return readInstallationID(path)
+	}
+	// A file system without hard links: create the file exclusively
+	// instead (a process reading it at that moment may find it empty and
+	// fail; the next call succeeds).
+	f, cerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(cerr, os.ErrExist) {
+		return readInstallationID(path)
+	}
+	if cerr != nil {
 		return "", fmt.Errorf("zumo: installation id: %w", err)
+	}
+	_, werr = f.WriteString(id + "\n")
+	if serr := f.Sync(); werr == nil {
+		werr = serr
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(path)
+		return "", fmt.Errorf("zumo: installation id: %w", werr)
 	}
 	return id, nil
 }

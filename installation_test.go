@@ -1,6 +1,7 @@
 package zumo
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -65,4 +66,18 @@ func TestInstallationIDFileConcurrent(t *testing.T) {
 	for _, id := range ids {
 		assert.Equal(t, ids[0], id)
 	}
+}
+
+// On a file system without hard links the file is created exclusively.
+func TestInstallationIDFileWithoutHardLinks(t *testing.T) {
+	noLinks := func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
+	path := filepath.Join(t.TempDir(), "installation-id")
+	id, err := installationIDFile(path, noLinks)
+	require.NoError(t, err)
+	assert.True(t, validGUID(id))
+	again, err := installationIDFile(path, noLinks)
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".zumo-install-*"))
+	assert.Empty(t, leftovers)
 }

@@ -344,11 +344,18 @@ func (s *Store) unlocked(ctx context.Context, n names, key, th string, login fun
 		attrs = append(attrs, retryIn(left))
 	}
 	s.warn(ctx, "rediscache: shared store unavailable; logging in without the fleet lock", n, cause, attrs...)
+	clears := s.clears.Load()
 	u, err := login(ctx)
 	if err != nil || u == nil {
 		return u, err
 	}
 	s.background(ctx, func(ctx context.Context) {
+		if s.clears.Load() != clears {
+			// This process cleared the store (a logout) since the login
+			// began: an offer landing now would bring the user back.
+			s.debug(ctx, "rediscache: not saving the user logged in without the lock: the store was cleared since", n, nil)
+			return
+		}
 		sctx, cancel := context.WithTimeout(ctx, s.lockTTL)
 		defer cancel()
 		saved, err := s.offer(sctx, n, key, th, u)

@@ -363,3 +363,32 @@ func TestOffer(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, saved, "a corrupt entry is left to the locked path")
 }
+
+// A Clear (a logout) while a lockless login runs: the login's background
+// offer is dropped, or it would bring the logged-out user back.
+func TestUnlockedOfferDroppedAfterClear(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	s := New(r.client(t), WithPrefix(testPrefix(t)))
+	n := s.names("k")
+	for _, clear := range []bool{false, true} {
+		require.NoError(t, s.Clear(ctx, "k"))
+		login := func(ctx context.Context) (*auth.User, error) {
+			if clear {
+				require.NoError(t, s.Clear(ctx, "k"))
+			}
+			return newUser("sid:1", time.Now().Add(time.Hour)), nil
+		}
+		u, err := s.unlocked(ctx, n, "k", "", login, errors.New("Redis was away"))
+		require.NoError(t, err)
+		require.NotNil(t, u)
+		s.bg.Wait()
+		got, err := s.Load(ctx, "k")
+		if clear {
+			assert.ErrorIs(t, err, auth.ErrNoUser, "cleared during the login: not offered")
+		} else {
+			require.NoError(t, err)
+			assert.Equal(t, u.Token(), got.Token(), "offered to the fleet")
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,6 +44,9 @@ type Store struct {
 	health health
 	// bg counts background saves and releases (tests wait for them).
 	bg sync.WaitGroup
+	// clears counts Clear calls, so that a background offer of a user
+	// logged in before a Clear is dropped.
+	clears atomic.Uint64
 }
 
 var (
@@ -233,6 +237,7 @@ func (s *Store) Clear(ctx context.Context, key string) error {
 		return err
 	}
 	entry := s.names(key).entry
+	s.clears.Add(1)
 	if err := s.exec(ctx, func(ctx context.Context) error { return s.client.Del(ctx, entry).Err() }); err != nil {
 		return fmt.Errorf("rediscache: clearing user: %w", err)
 	}
