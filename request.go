@@ -132,10 +132,8 @@ func (c *Client) statusError(req *http.Request, resp *http.Response) *Error {
 	if sent := resp.Request; sent != nil && sent != req {
 		secrets = append(secrets, redact.HeaderSecrets(sent.Header)...) // a resend after a new login
 	}
-	if len(secrets) > 0 {
-		if r := redact.String(string(body), secrets...); len(r) != len(body) || r != string(body) {
-			body = []byte(r)
-		}
+	if r := redact.String(string(body), secrets...); r != string(body) {
+		body = []byte(r)
 	}
 	return &Error{
 		StatusCode: resp.StatusCode,

@@ -484,11 +484,9 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 			}
 			var lost *User // a new user that SetUser or Logout overruled
 			h.mu.Lock()
-			current := h.fl == f
+			current := h.fl == f // else abandoned after its timeout, or overruled
 			if current {
 				h.fl = nil
-			}
-			if current {
 				h.noteOutcome(f, err)
 			}
 			switch {
