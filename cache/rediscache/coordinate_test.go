@@ -51,6 +51,15 @@ func freshFor(rejected ...string) func(*auth.User) bool {
 	}
 }
 
+// countingLogin is a login that counts its calls in logins and returns a
+// new user valid for an hour.
+func countingLogin(logins *atomic.Int64) func(context.Context) (*auth.User, error) {
+	return func(context.Context) (*auth.User, error) {
+		logins.Add(1)
+		return newUser("sid:1", time.Now().Add(time.Hour)), nil
+	}
+}
+
 // stormLogin is a login that, before answering, waits until every other
 // instance of the fleet has tried the lock (at least minCmds times since
 // the storm began) and lost, so the test proves they all contended.
@@ -352,10 +361,7 @@ func TestRedisRestart(t *testing.T) {
 	var logBuf syncBuffer
 	s := New(r.client(t), WithPrefix(testPrefix(t)), WithLogger(slog.New(slog.NewTextHandler(&logBuf, nil))))
 	var logins atomic.Int64
-	login := func(context.Context) (*auth.User, error) {
-		logins.Add(1)
-		return newUser("sid:1", time.Now().Add(time.Hour)), nil
-	}
+	login := countingLogin(&logins)
 	_, err := s.Coordinate(ctx, "k", "", freshFor(), login)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), logins.Load())

@@ -102,10 +102,7 @@ func TestCoordinateHungRedis(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var logins atomic.Int64
-	login := func(context.Context) (*auth.User, error) {
-		logins.Add(1)
-		return newUser("sid:1", time.Now().Add(time.Hour)), nil
-	}
+	login := countingLogin(&logins)
 
 	// Redis hangs: one local login, no error.
 	u1, err := s.Coordinate(ctx, "k", "", freshFor(), login)
