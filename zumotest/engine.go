@@ -1,6 +1,6 @@
 package zumotest
 
-import "github.com/zumo-go/zumo/zumotest/internal/odata"
+import "github.com/zumo-go/zumo/internal/odata"
 
 // The OData engine, behind short local names.
 type (

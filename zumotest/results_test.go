@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zumo-go/zumo/zumotest/internal/odata"
+	"github.com/zumo-go/zumo/internal/odata"
 )
 
 // listResult is a decoded list response.

@@ -146,7 +146,7 @@ func main() {
 	r.section("6. Filter engine and query building",
 		"`zumotest`'s OData engine on a five-clause filter, and the client writing the query string of a query with a five-clause filter, ordering, skip, take and select.",
 		func() *run {
-			return merge(gotest("./zumotest/internal/odata", "^(BenchmarkParseFilter|BenchmarkMatch)$", *benchtime, *count, ""),
+			return merge(gotest("./internal/odata", "^(BenchmarkParseFilter|BenchmarkMatch)$", *benchtime, *count, ""),
 				gotest(".", "^BenchmarkQueryString$", *benchtime, *count, ""))
 		},
 		func(b *builder) {

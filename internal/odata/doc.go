@@ -1,6 +1,6 @@
 // Package odata parses and evaluates the OData v3 query options that Azure
 // Mobile Apps clients send ($filter, $orderby, $select), for zumotest's
-// in-process fake backend.
+// in-process fake backend and the offline package's local queries.
 //
 // # Evaluation model
 //
