@@ -54,7 +54,7 @@ type Client struct {
 	hdrAPIVal  []string
 }
 
-// Header names of the protocol (PROTOCOL.md §3).
+// Header names of the protocol (docs/protocol.md §3).
 const (
 	headerAuth         = "X-Zumo-Auth"
 	headerApplication  = "X-Zumo-Application"

@@ -17,7 +17,7 @@ import (
 	"github.com/zumo-go/zumo/internal/redact"
 )
 
-// Feature codes for X-ZUMO-FEATURES (PROTOCOL.md §3).
+// Feature codes for X-ZUMO-FEATURES (docs/protocol.md §3).
 const (
 	featTypedTable   = "TT"
 	featUntypedTable = "TU"
