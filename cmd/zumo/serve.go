@@ -21,6 +21,7 @@ type serveFlags struct {
 	apis       []string
 	noDynamic  bool
 	users      []string
+	browsers   []string
 	secret     string
 	tokenTTL   time.Duration
 	softDelete bool
@@ -52,10 +53,11 @@ SIGINT/SIGTERM, after the requests under way have finished.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:3000", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&f.data, "data", "", "keep the tables in this JSON file across restarts")
-	fl.StringArrayVar(&f.tables, "table", nil, "declare a table at start (repeatable)")
+	fl.StringArrayVar(&f.tables, "table", []string{"todoitem"}, "declare a table at start (repeatable)")
 	fl.StringArrayVar(&f.apis, "api", nil, "serve an echo custom API at /api/NAME (repeatable): it answers the method, query, body and user it got")
 	fl.BoolVar(&f.noDynamic, "no-dynamic-tables", false, "answer 404 for tables not declared with --table or --data")
 	fl.StringArrayVar(&f.users, "user", nil, `a custom login account "name:password" (repeatable); its user id is "sid:name"`)
+	fl.StringArrayVar(&f.browsers, "browser-login", nil, `enable server-directed (browser, PKCE) login "provider=userid" (repeatable): the login page signs userid in at once`)
 	fl.StringVar(&f.secret, "secret", "", "the token signing key (default: random at each start, so restarts log everyone out)")
 	fl.DurationVar(&f.tokenTTL, "token-ttl", time.Hour, "lifetime of the tokens login and refresh issue")
 	fl.BoolVar(&f.softDelete, "soft-delete", false, "tables mark rows deleted instead of removing them")
@@ -153,6 +155,13 @@ func (f *serveFlags) options() ([]zumotest.Option, []zumotest.TableOption, error
 			return nil, nil, usagef(`--user wants "name:password", got %q`, redactAfterColon(u))
 		}
 		opts = append(opts, zumotest.WithUser("custom", name, pw, "sid:"+name))
+	}
+	for _, b := range f.browsers {
+		provider, user, ok := strings.Cut(b, "=")
+		if !ok || provider == "" || user == "" {
+			return nil, nil, usagef(`--browser-login wants "provider=userid", got %q`, b)
+		}
+		opts = append(opts, zumotest.WithBrowserLogin(provider, zumotest.BrowserLogin{UserID: user}))
 	}
 	for _, name := range f.apis {
 		opts = append(opts, zumotest.WithAPI(name, echoAPI{}))
