@@ -112,7 +112,7 @@ func WithUser(u *User) Option {
 }
 
 // WithAuthOptions passes options to the client's auth handler: expiry
-// skew, clock, the new-user callback, 401 handling and the plain-http
+// skew, refresh grace, the new-user callback, 401 handling and the plain-http
 // opt-in. See package auth.
 func WithAuthOptions(opts ...auth.Option) Option {
 	return func(o *options) { o.authOpts = append(o.authOpts, opts...) }

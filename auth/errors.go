@@ -32,6 +32,13 @@ var (
 	// error of a request that did not log in because a login failed a
 	// moment ago (see WithLoginBackoff).
 	ErrLoginBackoff = errors.New("auth: a login failed a moment ago; not trying again yet")
+	// ErrFreshTokenRefused is the cause attached to a 401 for a token the
+	// server refused on the first request it went with, right after the
+	// login or refresh that returned it: the server does not accept the
+	// tokens it issues (a misconfigured signing key, say). It counts as a
+	// failed login for the back-off (WithLoginBackoff), so that a run of
+	// requests costs a few logins, not one each.
+	ErrFreshTokenRefused = errors.New("auth: the server refused a token it had just issued")
 	// ErrStillUnauthorized is the cause attached to a 401 that came back
 	// after every allowed fresh login.
 	ErrStillUnauthorized = errors.New("auth: still unauthorized after logging in again")

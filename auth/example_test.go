@@ -39,18 +39,17 @@ func ExampleNewUser() {
 	fmt.Println(u.ExpiredWithin(exp.Add(-time.Hour), auth.DefaultSkew))
 	fmt.Println(u.ExpiredWithin(exp.Add(-time.Minute), auth.DefaultSkew))
 
-	// A token that is not a JWT has an unknown expiry: it is sent as it
-	// is, and the server decides.
+	// A token whose claims cannot be read counts as expired: a user given
+	// to SetUser or loaded from a store with one needs a login first.
 	opaque := auth.NewUser("Facebook:42", "not-a-jwt")
-	_, known = opaque.ExpiresAt()
-	fmt.Println(opaque, known)
+	fmt.Println(opaque, opaque.ExpiredWithin(time.Now(), 0))
 	// Output:
 	// user "sid:0123" (token redacted, expires 2030-01-02T03:04:05Z)
 	// user "sid:0123" (token redacted, expires 2030-01-02T03:04:05Z)
 	// 2030-01-02 03:04:05 +0000 UTC true google
 	// false
 	// true
-	// user "Facebook:42" (token redacted) false
+	// user "Facebook:42" (token redacted, unreadable) true
 }
 
 func ExampleCredentials() {

@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/zumo-go/zumo/internal/owned"
@@ -32,44 +34,84 @@ type state struct {
 	hdr           []string
 	rejected      atomic.Bool // the server answered 401 to this token
 	refreshFailed atomic.Bool // the server refused to refresh this token
+	served        atomic.Bool // the server answered a request with it (not 401)
 	adopted       bool        // taken from the store, not from a login or refresh
+	issued        bool        // from this handler's own login or refresh
 
-	// For the default clock: the token stays usable while
-	// now.Sub(born) < fresh on the monotonic clock and now is before
-	// wallEnd on the wall clock — one clock read per request, no parsing.
-	// Both are checked because each misses a case: the monotonic clock
-	// stands still while the machine sleeps (a laptop lid closed past the
-	// expiry), and the wall clock can be set back.
+	// The token stays usable while now.Sub(born) < fresh on the monotonic
+	// clock and now is before wallEnd on the wall clock — one clock read
+	// per request, no parsing. Both are checked because each misses a
+	// case: the monotonic clock stands still while the machine sleeps (a
+	// laptop lid closed past the expiry), and the wall clock can be set
+	// back.
 	born    time.Time
-	fresh   time.Duration
-	wallEnd time.Time // zero: no expiry
+	fresh   time.Duration // math.MaxInt64: no expiry
+	wallEnd time.Time     // zero: no expiry
 }
 
-// newState wraps u for installing; with the default clock it also works
-// out how long u stays usable. issued says u comes straight from a login
-// or refresh.
-func (h *Handler) newState(u *User, issued bool) *state {
-	st := &state{user: u, hdr: []string{u.Token()}}
-	if h.monotonic {
-		now := time.Now()
-		st.born = now
-		st.fresh = math.MaxInt64
-		if exp, ok := u.ExpiresAt(); ok {
-			skew := h.skewFor(u)
-			st.fresh = exp.Sub(now) - skew
-			if lt, ok := u.Lifetime(); ok && issued && lt > skew && st.fresh < (lt-skew)*3/4 {
-				// A token the server has just issued looks a quarter or
-				// more through its life (or expired) by this machine's
-				// clock: the clock is ahead of the server's. Judge it by
-				// the lifetime the server gave it, or renewals would
-				// come ever sooner, up to one per request.
-				st.fresh = lt - skew
-				h.warn(context.Background(), "auth: a new token looks old or expired by this machine's clock (is it ahead of the server's?); using the lifetime the server gave it")
+// clockWarn is how far this machine's clock must be from the server's
+// before the handler says so in its log.
+const clockWarn = 5 * time.Second
+
+// newState wraps u for installing and works out how long it stays usable.
+// asked is when the login or refresh that returned u was sent; zero when
+// u comes from elsewhere (the store, SetUser, WithUser).
+//
+// The rule is User.ExpiredWithin's with the handler's skew: expired when
+// the claims cannot be read or now ≥ exp − skew. Two exceptions, both for
+// a token this handler was just given by the server: one whose claims
+// cannot be read is used until the server answers 401 (not a login per
+// request), and exp is moved by how far this machine's clock is, at
+// least, from the server's (see clockOffset).
+func (h *Handler) newState(u *User, asked time.Time) *state {
+	now := time.Now()
+	st := &state{user: u, hdr: []string{u.Token()}, issued: !asked.IsZero(), born: now, fresh: math.MaxInt64}
+	exp, ok := u.ExpiresAt()
+	switch {
+	case u.unreadable && st.issued:
+		return st
+	case u.unreadable:
+		st.fresh, st.wallEnd = 0, now.Round(0)
+		return st
+	case !ok:
+		return st
+	}
+	if st.issued {
+		if off := clockOffset(u, asked, now); off != 0 {
+			exp = exp.Add(off)
+			if off >= clockWarn || off <= -clockWarn {
+				h.warn(context.Background(), "auth: this machine's clock differs from the server's (is it ahead of the server's, or behind?); judging the token's expiry by the server's clock",
+					slog.Duration("at_least", off.Abs()))
 			}
-			st.wallEnd = now.Round(0).Add(st.fresh)
 		}
 	}
+	left, skew := exp.Sub(now), h.skewFor(u)
+	st.fresh = 0
+	if left > skew {
+		st.fresh = left - skew
+	}
+	st.wallEnd = now.Round(0).Add(st.fresh)
 	return st
+}
+
+// clockOffset returns how far this machine's clock is at least ahead of
+// the server's (positive) or behind it (negative), told by the iat of a
+// token the server issued between asked and now on this machine's clock;
+// 0 when they may agree. The server writes iat in whole seconds, so it
+// may be up to a second earlier than the true issue time: a token received
+// 0.7 s into its issuing second is not a sign of a clock ahead.
+func clockOffset(u *User, asked, now time.Time) time.Duration {
+	iat, ok := u.IssuedAt()
+	if !ok {
+		return 0
+	}
+	if ahead := asked.Round(0).Sub(iat) - time.Second; ahead > 0 {
+		return ahead
+	}
+	if behind := iat.Sub(now.Round(0)); behind > 0 {
+		return -behind
+	}
+	return 0
 }
 
 // skewFor is how long before u's expiry its token is replaced: the
@@ -83,9 +125,14 @@ func (h *Handler) skewFor(u *User) time.Duration {
 	return h.skew
 }
 
-// expiredSoon reports whether u's token is expired or within its skew by
-// h's clock.
-func (h *Handler) expiredSoon(u *User) bool { return u.ExpiredWithin(h.now(), h.skewFor(u)) }
+// expiredSoon reports whether u's token is expired or within its skew.
+func (h *Handler) expiredSoon(u *User) bool { return u.ExpiredWithin(time.Now(), h.skewFor(u)) }
+
+// inGrace reports whether u's token may still be refreshed: readable, and
+// not expired for longer than the refresh grace.
+func (h *Handler) inGrace(u *User) bool {
+	return !u.unreadable && !u.ExpiredWithin(time.Now().Add(-h.grace), 0)
+}
 
 // flight is one shared login (or store load, or refresh).
 type flight struct {
@@ -129,7 +176,7 @@ type Handler struct {
 	key          string
 	initial      *User
 	skew         time.Duration
-	now          func() time.Time
+	grace        time.Duration // how long after expiry a token may be refreshed
 	attempts     int
 	refresh      bool
 	onUser       func(*User)
@@ -138,9 +185,6 @@ type Handler struct {
 	log          *slog.Logger
 
 	backoff, backoffMax time.Duration // after a failed login (WithLoginBackoff)
-
-	monotonic   bool // the clock is time.Now: expiry is checked on the monotonic clock
-	customClock bool // WithClock was given
 
 	scheme, host, hostPort string // the service's origin, normalised
 	exactHost              string // the app URL's Host exactly as the client spells it
@@ -172,7 +216,7 @@ type Handler struct {
 
 // NewHandler returns the auth handler for svc's backend. It sends nothing.
 func NewHandler(svc *Service, opts ...Option) *Handler {
-	h := &Handler{svc: svc, skew: DefaultSkew, now: time.Now, attempts: 1, refresh: true,
+	h := &Handler{svc: svc, skew: DefaultSkew, grace: DefaultRefreshGrace, attempts: 1, refresh: true,
 		loginTimeout: DefaultLoginTimeout, seed: maphash.MakeSeed(),
 		backoff: DefaultLoginBackoff, backoffMax: DefaultLoginBackoffMax}
 	for _, o := range opts {
@@ -201,9 +245,8 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 	h.defaultPort = port == defaultPort(h.scheme)
 	h.secure = h.scheme == "https" || h.insecure || isLoopback(host)
 	h.exactHost = u.Host
-	h.monotonic = !h.customClock
 	if h.initial != nil {
-		h.cur.Store(h.newState(h.initial, false))
+		h.cur.Store(h.newState(h.initial, time.Time{}))
 		h.loaded.Store(true)
 	}
 	return h
@@ -271,11 +314,11 @@ func (h *Handler) usable(st *state) bool {
 	if st == nil || st.rejected.Load() {
 		return false
 	}
-	if h.monotonic && !st.born.IsZero() {
-		now := time.Now()
-		return now.Sub(st.born) < st.fresh && (st.wallEnd.IsZero() || now.Before(st.wallEnd))
+	if st.fresh == math.MaxInt64 {
+		return true
 	}
-	return !h.expiredSoon(st.user)
+	now := time.Now()
+	return now.Sub(st.born) < st.fresh && now.Before(st.wallEnd)
 }
 
 // Handle implements handler.Handler.
@@ -333,8 +376,20 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 		req = withToken(req, st)
 	}
 	resp, err := next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || h.attempts == 0 {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		if st != nil && !st.served.Load() {
+			h.served(st)
+		}
+		return resp, nil
+	}
+	if st != nil && h.refusedFresh(st) {
+		return withCause(resp, ErrFreshTokenRefused), nil
+	}
+	if h.attempts == 0 {
+		return resp, nil
 	}
 	if preErr != nil {
 		// This request's login just failed: do not try again for it (a
@@ -397,8 +452,15 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 		closeBody(kept)
 		h.resends.Add(1)
 		resp, err = next.RoundTrip(r)
-		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		if err != nil {
 			return resp, err
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			h.served(nst)
+			return resp, nil
+		}
+		if h.refusedFresh(nst) {
+			return withCause(resp, fmt.Errorf("%w: %w", ErrStillUnauthorized, ErrFreshTokenRefused)), nil
 		}
 		if nst.adopted && !freeUsed {
 			// The token came from the store (another process saved it),
@@ -412,11 +474,31 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 	}
 }
 
+// refusedFresh handles a 401 to st's token: when this handler's login or
+// refresh has just returned it and no request with it has been answered
+// otherwise, the server refuses the tokens it issues. That counts as a
+// failed login for the back-off, and st is rejected. It reports whether
+// it was so.
+func (h *Handler) refusedFresh(st *state) bool {
+	if !st.issued || st.served.Load() {
+		return false
+	}
+	if !h.reject(st) {
+		return true // noted by another request's 401
+	}
+	h.mu.Lock()
+	h.backOff(ErrFreshTokenRefused)
+	h.mu.Unlock()
+	h.warn(context.Background(), "auth: the server refused a token it had just issued; backing off before the next login")
+	return true
+}
+
 // reject marks st's token as refused by the server, so no request sends it
 // again and the store's copy of it is not adopted.
-func (h *Handler) reject(st *state) {
+// It reports whether this call marked it (false: already marked).
+func (h *Handler) reject(st *state) bool {
 	if st.rejected.Swap(true) {
-		return // already noted
+		return false
 	}
 	h.mu.Lock()
 	if len(h.rejected) == maxRejected {
@@ -425,6 +507,7 @@ func (h *Handler) reject(st *state) {
 	}
 	h.rejected = append(h.rejected, maphash.String(h.seed, st.user.Token()))
 	h.mu.Unlock()
+	return true
 }
 
 // maxRejected is how many refused tokens the handler remembers.
@@ -533,8 +616,11 @@ func (h *Handler) obtain(ctx context.Context, stale *state, why need) (*state, e
 		h.mu.Lock()
 		if h.fl == f {
 			h.fl = nil
-			// A login that does not return in time counts as a failure.
-			h.noteOutcome(f, fmt.Errorf("auth: login did not finish within %v: %w", h.loginTimeout, f.ctx.Err()))
+			// A login that does not return in time (its Authenticator
+			// ignores the context) counts as a failure.
+			if h.gen == f.gen {
+				h.backOff(fmt.Errorf("auth: login did not finish within %v: %w", h.loginTimeout, f.ctx.Err()))
+			}
 		}
 		h.mu.Unlock()
 		return nil, f.ctx.Err()
@@ -575,12 +661,13 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		if why == needAfter401 && stale != nil {
 			rejectedTok = stale.user.Token()
 		}
-		var renewed, isNew bool
+		var renewed bool
+		var asked time.Time
 		u, err := co.Coordinate(ctx, h.key, rejectedTok,
 			func(u *User) bool { return u != nil && !rejected(u.Token()) && !h.expiredSoon(u) },
 			func(ctx context.Context) (*User, error) {
-				nu, fresh, err := h.renew(ctx, base, force, stale, why == needLogin)
-				renewed, isNew = true, fresh
+				nu, at, err := h.renew(ctx, base, force, stale, why == needLogin)
+				renewed, asked = true, at
 				return nu, err
 			})
 		h.loaded.Store(true)
@@ -590,14 +677,14 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		if !renewed {
 			h.storeLoads.Add(1)
 			h.debug(ctx, "auth: using the user the fleet shares", u)
-			st := h.newState(u, false)
+			st := h.newState(u, time.Time{})
 			st.adopted = true
 			return st, known, nil
 		}
-		if !isNew {
+		if asked.IsZero() {
 			return base, known, nil
 		}
-		return h.newState(u, true), toAnnounce, nil
+		return h.newState(u, asked), toAnnounce, nil
 	}
 
 	// 1. The store: at first use, or whenever another process may have
@@ -610,12 +697,14 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 			if !h.expiredSoon(su) {
 				h.storeLoads.Add(1)
 				h.debug(ctx, "auth: using the stored user", su)
-				st := h.newState(su, false)
+				st := h.newState(su, time.Time{})
 				st.adopted = true
 				return st, known, nil
 			}
-			if base == nil && !su.ExpiredWithin(h.now(), 0) {
-				base = h.newState(su, false) // still valid: a refresh candidate
+			if su.unreadable {
+				h.warn(ctx, "auth: the stored user's token cannot be read; treating the entry as corrupt (a login replaces it)")
+			} else if base == nil && h.inGrace(su) {
+				base = h.newState(su, time.Time{}) // a refresh candidate
 			}
 		case err != nil && !errors.Is(err, ErrNoUser):
 			h.logf(ctx, "auth: user store load failed; treating it as empty", err)
@@ -624,28 +713,32 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		h.loaded.Store(true)
 	}
 
-	nu, isNew, err := h.renew(ctx, base, force, stale, why == needLogin)
+	nu, asked, err := h.renew(ctx, base, force, stale, why == needLogin)
 	if err != nil {
 		return nil, known, err
 	}
-	if !isNew {
+	if asked.IsZero() {
 		return base, known, nil
 	}
-	return h.newState(nu, true), toSave, nil
+	return h.newState(nu, asked), toSave, nil
 }
 
-// renew refreshes base (2.) or logs in (3.). It returns the user and
-// whether it is a new one; without an Authenticator a base still valid is
-// kept (isNew false). It saves nothing.
-func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *state, explicit bool) (u *User, isNew bool, err error) {
-	// 2. Refresh a token that has not expired yet (not after a 401: a
-	// rejected token cannot be refreshed), unless the server already
-	// refused to refresh it.
-	if !force && h.refresh && base != nil && !base.refreshFailed.Load() && !base.user.ExpiredWithin(h.now(), 0) {
+// renew refreshes base (2.) or logs in (3.). It returns the user and when
+// the refresh or login that returned it was sent; without an
+// Authenticator a base still valid is kept (asked zero: nothing new). It
+// saves nothing.
+func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *state, explicit bool) (u *User, asked time.Time, err error) {
+	// 2. Refresh a token that has not expired, or expired within the
+	// refresh grace (the service refreshes those too: for a browser-login
+	// user the difference between a silent renewal and a new browser
+	// window). Not after a 401 (a rejected token cannot be refreshed),
+	// nor once the server refused to refresh this token.
+	if !force && h.refresh && base != nil && !base.refreshFailed.Load() && h.inGrace(base.user) {
+		at := time.Now()
 		nu, err := h.svc.Refresh(ctx, base.user)
 		if err == nil {
 			h.refreshes.Add(1)
-			return nu, true, nil
+			return nu, at, nil
 		}
 		h.failures.Add(1)
 		var le *LoginError
@@ -660,30 +753,31 @@ func (h *Handler) renew(ctx context.Context, base *state, force bool, stale *sta
 	// 3. Log in.
 	if h.authn == nil {
 		if base != nil {
-			return base.user, false, nil // within the skew but still valid: keep using it
+			return base.user, time.Time{}, nil // within the skew but still valid: keep using it
 		}
 		if stale != nil && !force {
-			return nil, false, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
+			return nil, time.Time{}, fmt.Errorf("auth: token expired: %w", ErrNoAuthenticator)
 		}
-		return nil, false, ErrNoAuthenticator
+		return nil, time.Time{}, ErrNoAuthenticator
 	}
 	if !explicit {
 		if err := h.heldBack(); err != nil {
-			return nil, false, err
+			return nil, time.Time{}, err
 		}
 	}
+	at := time.Now()
 	nu, err := h.authn.Authenticate(ctx, h.svc)
 	if err != nil {
 		h.failures.Add(1)
 		h.logf(ctx, "auth: login failed", err)
-		return nil, false, err
+		return nil, time.Time{}, err
 	}
 	if nu == nil {
 		h.failures.Add(1)
-		return nil, false, fmt.Errorf("%w: authenticator returned no user", ErrInvalidLoginResponse)
+		return nil, time.Time{}, fmt.Errorf("%w: authenticator returned no user", ErrInvalidLoginResponse)
 	}
 	h.logins.Add(1)
-	return nu, true, nil
+	return nu, at, nil
 }
 
 // publish saves a flight's new user to the store (when save is set) and
@@ -746,42 +840,72 @@ func (h *Handler) unsave(ctx context.Context, lost *User) {
 	}
 }
 
-// clock reads the handler's clock.
-func (h *Handler) clock() time.Time {
-	if h.monotonic {
-		return time.Now()
-	}
-	return h.now()
-}
-
 // heldBack returns an error wrapping ErrLoginBackoff and the failure while
 // the back-off after a failed login lasts; nil otherwise. Only the
 // Authenticator is held back: the store, and a refresh, are still tried.
 func (h *Handler) heldBack() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.failErr != nil && h.clock().Before(h.failUntil) {
+	if h.failErr != nil && time.Now().Before(h.failUntil) {
 		return fmt.Errorf("%w: %w", ErrLoginBackoff, h.failErr)
 	}
 	return nil
 }
 
 // noteOutcome starts or lengthens the back-off after a failed login, and
-// ends it after a success; h.mu must be held. A flight overruled by
-// SetUser or Logout (which end the back-off themselves) counts for
-// nothing, nor does a failure that another login cannot mend: no
-// Authenticator, or a logout.
+// lets the Authenticator be asked again after a success; h.mu must be
+// held. The doubling itself restarts only when the server accepts a token
+// (see served): a login whose token the server refuses is no success. A
+// flight overruled by SetUser or Logout (which end the back-off
+// themselves) counts for nothing, nor does a failure that another login
+// cannot mend (no Authenticator, a logout), nor one where the service
+// could not be reached: the back-off is for a service that answers and
+// refuses, and must not hold back the first login once it answers again.
 func (h *Handler) noteOutcome(f *flight, err error) {
 	switch {
 	case h.gen != f.gen:
 	case err == nil:
-		h.failErr, h.failWait = nil, 0
-	case errors.Is(err, ErrLoginBackoff):
-		// Held back: the back-off is running already.
-	case h.backoff > 0 && !errors.Is(err, ErrNoAuthenticator) && !errors.Is(err, ErrLoggedOut):
-		h.failWait = min(max(2*h.failWait, h.backoff), h.backoffMax)
-		h.failErr, h.failUntil = err, h.clock().Add(h.failWait)
+		h.failErr = nil
+	case errors.Is(err, ErrLoginBackoff), errors.Is(err, ErrNoAuthenticator), errors.Is(err, ErrLoggedOut), unreachable(err):
+	default:
+		h.backOff(err)
 	}
+}
+
+// backOff starts or lengthens the back-off with err as its reason; h.mu
+// must be held.
+func (h *Handler) backOff(err error) {
+	if h.backoff <= 0 {
+		return
+	}
+	h.failWait = min(max(2*h.failWait, h.backoff), h.backoffMax)
+	h.failErr, h.failUntil = err, time.Now().Add(h.failWait)
+}
+
+// served notes that the server answered a request carrying st's token
+// with something other than 401. For a token this handler's login or
+// refresh returned, that ends the doubling of the back-off.
+func (h *Handler) served(st *state) {
+	if st.served.Swap(true) || !st.issued {
+		return
+	}
+	h.mu.Lock()
+	if h.failErr == nil {
+		h.failWait = 0
+	}
+	h.mu.Unlock()
+}
+
+// unreachable reports whether err says the service could not be reached
+// (a dial, a reset connection, a timeout), as opposed to an answer.
+func unreachable(err error) bool {
+	var le *LoginError
+	if errors.As(err, &le) {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // genIs reports whether no SetUser or Logout has run since gen was read.
@@ -817,7 +941,7 @@ func (h *Handler) SetUser(ctx context.Context, u *User) error {
 	h.gen++
 	gen := h.gen
 	h.failErr, h.failWait = nil, 0
-	h.cur.Store(h.newState(u, false))
+	h.cur.Store(h.newState(u, time.Time{}))
 	h.loaded.Store(true)
 	h.mu.Unlock()
 	var err error
@@ -851,7 +975,7 @@ func (h *Handler) LoadUser(ctx context.Context) (*User, error) {
 		}
 		h.mu.Lock()
 		if u != nil && h.gen == gen && h.cur.Load() == nil && !h.wasRejected(u.Token()) {
-			h.cur.Store(h.newState(u, false))
+			h.cur.Store(h.newState(u, time.Time{}))
 			h.storeLoads.Add(1)
 		}
 		h.loaded.Store(true)
@@ -929,9 +1053,9 @@ func ctxErr(ctx context.Context) error {
 	}
 }
 
-func (h *Handler) warn(ctx context.Context, msg string) {
+func (h *Handler) warn(ctx context.Context, msg string, args ...any) {
 	if h.log != nil {
-		h.log.WarnContext(ctx, msg)
+		h.log.WarnContext(ctx, msg, args...)
 	}
 }
 

@@ -45,10 +45,12 @@ func TestHandlerShortLivedToken(t *testing.T) {
 }
 
 // When this machine's clock is ahead of the server's, a new token looks
-// old or even expired on arrival: the handler judges it by its lifetime
-// instead of renewing it ever sooner, up to before every request.
+// old or even expired on arrival: the handler judges it by the server's
+// clock instead of renewing it ever sooner, up to before every request.
+// When it is behind (a negative lag), the token would look good past its
+// exp: judged by the server's clock too, it is renewed in time.
 func TestHandlerClockAheadOfServer(t *testing.T) {
-	for _, lag := range []time.Duration{3 * time.Hour, 58*time.Minute - 2*time.Second, 30 * time.Minute} {
+	for _, lag := range []time.Duration{3 * time.Hour, 58*time.Minute - 2*time.Second, 30 * time.Minute, 10 * time.Second, -30 * time.Minute} {
 		t.Run(lag.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t)
@@ -98,7 +100,7 @@ func TestHandlerUsableNeedsBothClocks(t *testing.T) {
 			{"monotonic clock past the end (the wall clock was set back)", func(st *state) { st.born = time.Now().Add(-2 * time.Hour) }, false},
 		}
 		for _, tt := range tests {
-			st := h.newState(u, false)
+			st := h.newState(u, time.Time{})
 			tt.edit(st)
 			if got := h.usable(st); got != tt.want {
 				t.Errorf("%s: usable %v, want %v", tt.name, got, tt.want)
@@ -350,4 +352,45 @@ func TestHandlerAnnouncementsEndWithTheCurrentUser(t *testing.T) {
 			t.Errorf("announced %v; the last is not the current user", announced)
 		}
 	})
+}
+
+// Two-second tokens from a server that writes iat and exp in whole seconds
+// (as Microsoft's Node server does), received at every point of their
+// issuing second, on a clock that agrees with the server's: no token is
+// ever sent at or after its exp, and no clock warning is logged.
+func TestHandlerTwoSecondTokens(t *testing.T) {
+	for _, into := range []time.Duration{0, 100 * time.Millisecond, 500 * time.Millisecond, 700 * time.Millisecond, 999 * time.Millisecond} {
+		t.Run(into.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t)
+				e.auth.ttl = 2 * time.Second
+				time.Sleep(into)
+				e.build()
+				var refused atomic.Int64
+				e.srv.reject = func(tok string) bool {
+					ok := e.auth.valid(tok)
+					if !ok {
+						refused.Add(1)
+					}
+					return !ok
+				}
+				for range 80 { // 8 s of traffic
+					if r := e.get(context.Background()); r.status != 200 {
+						t.Fatalf("status %d (%v)", r.status, r.cause)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				if n := refused.Load(); n != 0 {
+					t.Errorf("%d requests carried an expired token", n)
+				}
+				if strings.Contains(e.logBuf.String(), "clock") {
+					t.Errorf("a clock warning with agreeing clocks: %s", e.logBuf.String())
+				}
+				// Renewed about every 1.5 s, not per request.
+				if n := e.authn.calls.Load() + e.refreshes.Load(); n > 12 {
+					t.Errorf("%d logins and refreshes in 8 s", n)
+				}
+			})
+		})
+	}
 }

@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/zumo-go/zumo/handler"
 	"github.com/zumo-go/zumo/internal/owned"
 )
@@ -71,7 +74,10 @@ func (a *authority) revoke(tok string) {
 }
 
 // valid reports whether the server accepts tok now.
-func (a *authority) valid(tok string) bool {
+func (a *authority) valid(tok string) bool { return a.validWithin(tok, 0) }
+
+// validWithin is valid for a token expired less than grace ago.
+func (a *authority) validWithin(tok string, grace time.Duration) bool {
 	if tok == "" {
 		return false
 	}
@@ -92,8 +98,12 @@ func (a *authority) valid(tok string) bool {
 	if !a.notBefore.IsZero() && (iat == nil || iat.Time.Before(a.notBefore)) {
 		return false
 	}
-	return c.ExpiresAt.IsZero() || time.Now().Add(-a.lag).Before(c.ExpiresAt)
+	return c.ExpiresAt.IsZero() || time.Now().Add(-a.lag).Before(c.ExpiresAt.Add(grace))
 }
+
+// refreshable reports whether the server refreshes tok now: one it would
+// accept, or expired less than 72 hours ago (App Service's grace).
+func (a *authority) refreshable(tok string) bool { return a.validWithin(tok, 72*time.Hour) }
 
 func (a *authority) tokens() []string {
 	a.mu.Lock()
@@ -264,7 +274,7 @@ func (e *env) loginServer(req *http.Request) (*http.Response, error) {
 	}
 	old := req.Header.Get("X-Zumo-Auth")
 	e.refreshes.Add(1)
-	if e.refFail.Load() || !e.auth.valid(old) {
+	if e.refFail.Load() || !e.auth.refreshable(old) {
 		return &http.Response{StatusCode: 401, Body: io.NopCloser(strings.NewReader(`{"error":"cannot refresh"}`)), Header: http.Header{}}, nil
 	}
 	body := loginJSON("sid:alice", e.auth.mint("sid:alice", time.Time{}))
@@ -400,7 +410,12 @@ func TestHandlerRenewBeforeSending(t *testing.T) {
 		wantStats     Stats
 	}{
 		{name: "within the skew: refresh", exp: time.Minute, wantRefreshes: 1, wantStats: Stats{Refreshes: 1}},
-		{name: "expired: login, no refresh", exp: -time.Minute, wantLogins: 1, wantStats: Stats{Logins: 1}},
+		{name: "expired within the refresh grace: refresh", exp: -time.Minute, wantRefreshes: 1, wantStats: Stats{Refreshes: 1}},
+		{name: "expired 71 h ago: refresh", exp: -71 * time.Hour, wantRefreshes: 1, wantStats: Stats{Refreshes: 1}},
+		{name: "expired beyond the grace: login, no refresh", exp: -73 * time.Hour, wantLogins: 1, wantStats: Stats{Logins: 1}},
+		{name: "custom grace: beyond it, login", exp: -2 * time.Hour, opts: []Option{WithRefreshGrace(time.Hour)}, wantLogins: 1, wantStats: Stats{Logins: 1}},
+		{name: "no grace: login", exp: -time.Minute, opts: []Option{WithRefreshGrace(0)}, wantLogins: 1, wantStats: Stats{Logins: 1}},
+		{name: "expired, refresh refused: login", exp: -time.Minute, refreshFails: true, wantRefreshes: 1, wantLogins: 1, wantStats: Stats{Logins: 1, Failures: 1}},
 		{name: "refresh fails: login", exp: time.Minute, refreshFails: true, wantRefreshes: 1, wantLogins: 1, wantStats: Stats{Logins: 1, Failures: 1}},
 		{name: "refresh off: login", exp: time.Minute, opts: []Option{WithRefresh(false)}, wantLogins: 1, wantStats: Stats{Logins: 1}},
 		{name: "legacy: login", exp: time.Minute, legacy: true, wantLogins: 1, wantStats: Stats{Logins: 1}},
@@ -409,9 +424,6 @@ func TestHandlerRenewBeforeSending(t *testing.T) {
 		{name: "zero skew", exp: time.Second, opts: []Option{WithSkew(0)}},
 		{name: "negative skew is zero", exp: time.Second, opts: []Option{WithSkew(-time.Hour)}},
 		{name: "default skew is 2 minutes", exp: 2*time.Minute + time.Second},
-		{name: "clock says expired", exp: time.Hour, ttl: 4 * time.Hour, opts: []Option{WithClock(func() time.Time { return time.Now().Add(2 * time.Hour) })}, wantLogins: 1, wantStats: Stats{Logins: 1}},
-		{name: "clock says within skew", exp: time.Hour, ttl: 4 * time.Hour, opts: []Option{WithClock(func() time.Time { return time.Now().Add(59 * time.Minute) })}, wantRefreshes: 1, wantStats: Stats{Refreshes: 1}},
-		{name: "nil clock ignored", exp: time.Hour, opts: []Option{WithClock(nil)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -523,7 +535,7 @@ func TestHandlerLoginStorm(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t)
 		e.authn.delay = 3 * time.Second
-		old := e.auth.user(time.Now().Add(-time.Minute))
+		old := e.auth.user(time.Now().Add(-73 * time.Hour)) // beyond the refresh grace
 		e.build(WithUser(old))
 		res := e.many(1000)
 		for i, r := range res {
@@ -935,36 +947,73 @@ func TestHandlerLoginTimeout(t *testing.T) {
 	})
 }
 
+// A server that refuses every token, even the one it has just issued (a
+// misconfigured signing key): the first request logs in once and resends
+// once, then the refusal of a fresh token counts as a failed login for the
+// back-off. A run of requests costs O(log n) logins, not one each, and the
+// error says plainly what happened.
 func TestHandlerUnauthorizedForever(t *testing.T) {
 	tests := []struct {
+		name                string
 		opts                []Option
 		wantSends, wantLogs int64
 		wantCause           error
 	}{
-		{nil, 2, 1, ErrStillUnauthorized},
-		{[]Option{WithReloginAttempts(1)}, 2, 1, ErrStillUnauthorized},
-		{[]Option{WithReloginAttempts(3)}, 4, 3, ErrStillUnauthorized},
-		{[]Option{WithReloginAttempts(0)}, 1, 0, nil},
-		{[]Option{WithReloginAttempts(-1)}, 1, 0, nil},
+		{"default", nil, 2, 1, ErrFreshTokenRefused},
+		{"one attempt", []Option{WithReloginAttempts(1)}, 2, 1, ErrFreshTokenRefused},
+		{"three attempts: a fresh token refused ends them", []Option{WithReloginAttempts(3)}, 2, 1, ErrFreshTokenRefused},
+		{"401 handling off", []Option{WithReloginAttempts(0)}, 1, 0, nil},
+		{"negative attempts are zero", []Option{WithReloginAttempts(-1)}, 1, 0, nil},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.wantSends), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t)
 				e.srv.reject = func(string) bool { return true }
 				e.build(append([]Option{WithUser(e.auth.user(time.Time{}))}, tt.opts...)...)
-				for i := int64(1); i <= 3; i++ {
-					r := e.get(context.Background())
-					if r.status != 401 || !errors.Is(r.cause, tt.wantCause) || (tt.wantCause == nil && r.cause != nil) {
-						t.Fatalf("%d %v", r.status, r.cause)
-					}
-					if sends, _ := e.srv.count(); int64(sends) != i*tt.wantSends {
-						t.Fatalf("request %d: %d sends, want %d", i, sends, i*tt.wantSends)
-					}
-					if n := e.authn.calls.Load(); n != i*tt.wantLogs {
-						t.Fatalf("request %d: %d logins, want %d", i, n, i*tt.wantLogs)
-					}
+				r := e.get(context.Background())
+				require.Equal(t, 401, r.status)
+				if tt.wantCause == nil {
+					assert.NoError(t, r.cause)
+				} else {
+					assert.ErrorIs(t, r.cause, tt.wantCause)
+					assert.ErrorIs(t, r.cause, ErrStillUnauthorized)
+					assert.Contains(t, r.cause.Error(), "the server refused a token it had just issued")
 				}
+				sends, _ := e.srv.count()
+				assert.EqualValues(t, tt.wantSends, sends, "sends for the first request")
+				assert.Equal(t, tt.wantLogs, e.authn.calls.Load(), "logins for the first request")
+			})
+		})
+	}
+}
+
+// The same server, 200 requests one after another, 100 ms apart (20 s):
+// logins at 0, 1, 3, 7 and 15 s (1 s doubling), one send per request
+// during the back-off, and every 401 says why.
+func TestHandlerFreshTokensRefusedBackOff(t *testing.T) {
+	for _, n := range []int{20, 200} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t)
+				e.srv.reject = func(string) bool { return true }
+				e.build()
+				for i := range n {
+					r := e.get(context.Background())
+					require.Equal(t, 401, r.status)
+					require.ErrorIs(t, r.cause, ErrFreshTokenRefused, "request %d", i)
+					time.Sleep(100 * time.Millisecond)
+				}
+				logins := e.authn.calls.Load()
+				max := int64(1)
+				for d := time.Second; d < time.Duration(n)*100*time.Millisecond; d *= 2 {
+					max++
+				}
+				assert.LessOrEqual(t, logins, max, "logins for %d requests", n)
+				assert.GreaterOrEqual(t, logins, int64(2), "the back-off ran out at least once")
+				sends, _ := e.srv.count()
+				assert.Equal(t, n, sends, "one send per request")
+				wantStats(t, e.h, Stats{Logins: logins})
 			})
 		})
 	}
@@ -1272,13 +1321,18 @@ func TestHandlerStoreExpired(t *testing.T) {
 		wantStats Stats
 	}{
 		{"within skew: refreshed", time.Minute, Stats{Refreshes: 1}},
-		{"expired: login", -time.Minute, Stats{Logins: 1}},
+		{"expired within the refresh grace: refreshed", -time.Minute, Stats{Refreshes: 1}},
+		{"expired beyond the refresh grace: login", -73 * time.Hour, Stats{Logins: 1}},
+		{"unreadable: login (a corrupt entry, replaced)", 0, Stats{Logins: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t)
 				st := newMemStore()
 				stored := e.auth.user(time.Now().Add(tc.exp))
+				if tc.exp == 0 {
+					stored = NewUser("sid:alice", "not-a-jwt")
+				}
 				st.put(storeKey, stored)
 				var announced []*User
 				e.build(WithStore(st, storeKey), WithOnUser(func(u *User) { announced = append(announced, u) }))

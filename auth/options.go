@@ -9,6 +9,12 @@ import (
 // WithSkew says otherwise.
 const DefaultSkew = 2 * time.Minute
 
+// DefaultRefreshGrace is how long after its expiry App Service still
+// refreshes a token, and so how long the handler tries .auth/refresh for
+// an expired token before logging in, unless WithRefreshGrace says
+// otherwise.
+const DefaultRefreshGrace = 72 * time.Hour
+
 // DefaultLoginBackoff and DefaultLoginBackoffMax are how long the handler
 // waits before it logs in again after a failed login: the first, doubled
 // after every further failure up to the second, unless WithLoginBackoff
@@ -50,14 +56,11 @@ func WithSkew(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock expiry is judged by (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(h *Handler) {
-		if now != nil {
-			h.now, h.customClock = now, true
-		}
-	}
-}
+// WithRefreshGrace sets how long after its expiry a token may still be
+// renewed through .auth/refresh before the handler falls back to the
+// Authenticator (default DefaultRefreshGrace, App Service's 72 hours).
+// Negative values count as zero: only unexpired tokens are refreshed.
+func WithRefreshGrace(d time.Duration) Option { return func(h *Handler) { h.grace = max0(d) } }
 
 // WithReloginAttempts sets how many times one request may cause a fresh
 // login and be resent after a 401 (default 1; 0 turns 401 handling off).
@@ -103,13 +106,17 @@ func WithLoginTimeout(d time.Duration) Option {
 
 // WithLoginBackoff sets how long requests wait before they call the
 // Authenticator again after a failed login (its error, or a login that did
-// not finish within the login timeout): initial after the first failure,
+// not finish within the login timeout, or a token the server refused on
+// the first request it went with): initial after the first failure,
 // doubled after each further one up to max, and forgotten at the first
 // success, SetUser or Logout. Meanwhile the store and a refresh are still
 // tried (another process may have logged in); failing those, requests are
 // sent with what the handler has (a 401 carries an error wrapping
 // ErrLoginBackoff and the failure) instead of asking a failing identity
-// provider once per request. An explicit Login is not held back.
+// provider once per request. A login or refresh that could not reach the
+// service at all (a dial, a reset, a timeout) starts no back-off: the
+// first request after an outage logs in at once. An explicit Login is not
+// held back.
 // WithLoginBackoff(0, 0) turns it off. Defaults: DefaultLoginBackoff,
 // DefaultLoginBackoffMax.
 func WithLoginBackoff(initial, max time.Duration) Option {

@@ -28,25 +28,30 @@ type User struct {
 	// token is behind a pointer so that printing a User value (a copy, or
 	// a field of a struct printed with %+v) shows an address, not the
 	// token: fmt cannot call methods on unexported fields.
-	token  *string
-	exp    time.Time // zero: unknown expiry
-	hasExp bool
-	iat    time.Time // zero: unknown issue time
-	prov   string
+	token      *string
+	exp        time.Time // zero: no exp claim (or unreadable)
+	hasExp     bool
+	unreadable bool      // the claims cannot be read: expired by the rule
+	iat        time.Time // zero: unknown issue time
+	prov       string
 }
 
-// NewUser returns the user with the given id and token. It never fails: a
-// token whose claims cannot be read (not a JWT, bad base64, no exp) gives a
-// user whose expiry is unknown, which is sent as is and left to the server to
-// judge. The signature is not verified; a client does not have the key.
+// NewUser returns the user with the given id and token. It never fails.
+// Expiry follows one rule (see ExpiredWithin): a token whose claims cannot
+// be read (not a JWT, bad base64, exp not a number) counts as expired, so a
+// user read from a store or given to SetUser with such a token needs a
+// login before it is sent. The signature is not verified; a client does
+// not have the key.
 func NewUser(userID, token string) *User {
 	u := &User{id: userID, token: &token}
 	c, err := ReadClaims(token)
-	if err == nil {
-		u.exp, u.hasExp = c.ExpiresAt, !c.ExpiresAt.IsZero()
-		u.iat = c.IssuedAt
-		u.prov = c.Provider
+	if err != nil {
+		u.unreadable = true
+		return u
 	}
+	u.exp, u.hasExp = c.ExpiresAt, !c.ExpiresAt.IsZero()
+	u.iat = c.IssuedAt
+	u.prov = c.Provider
 	return u
 }
 
@@ -62,8 +67,10 @@ func (u *User) Token() string {
 }
 
 // ExpiresAt returns when the token expires, read from its exp claim, and
-// false when the expiry is unknown.
-func (u *User) ExpiresAt() (time.Time, bool) { return u.exp, u.hasExp }
+// false when the token has no exp claim (it does not expire). A token whose
+// claims cannot be read counts as expired long ago: ExpiresAt returns the
+// zero time and true.
+func (u *User) ExpiresAt() (time.Time, bool) { return u.exp, u.hasExp || u.unreadable }
 
 // IssuedAt returns when the token was issued, read from its iat claim, and
 // false when the token has none (or one that cannot be read).
@@ -79,9 +86,11 @@ func (u *User) Lifetime() (time.Duration, bool) {
 }
 
 // ExpiredWithin reports whether the token expires at or before now+skew.
-// A token with an unknown expiry is never reported as expired.
+// The rule, the same one the auth handler applies before sending: a token
+// is expired when its claims cannot be read or when now ≥ exp (exp ≤ 0
+// included); a token without exp never expires.
 func (u *User) ExpiredWithin(now time.Time, skew time.Duration) bool {
-	return u.hasExp && !now.Add(skew).Before(u.exp)
+	return u.unreadable || u.hasExp && !now.Add(skew).Before(u.exp)
 }
 
 // Provider returns the identity provider the token names (the idp claim, or
@@ -93,7 +102,10 @@ func (u *User) String() string {
 	if u == nil {
 		return "<nil user>"
 	}
-	if u.hasExp {
+	switch {
+	case u.unreadable:
+		return fmt.Sprintf("user %q (token redacted, unreadable)", u.id)
+	case u.hasExp:
 		return fmt.Sprintf("user %q (token redacted, expires %s)", u.id, u.exp.UTC().Format(time.RFC3339))
 	}
 	return fmt.Sprintf("user %q (token redacted)", u.id)
@@ -125,7 +137,10 @@ func (u *User) LogValue() slog.Value {
 		return slog.StringValue("<nil user>")
 	}
 	attrs := []slog.Attr{slog.String("id", u.id), slog.String("token", "REDACTED")}
-	if u.hasExp {
+	switch {
+	case u.unreadable:
+		attrs = append(attrs, slog.Bool("unreadable", true))
+	case u.hasExp:
 		attrs = append(attrs, slog.Time("expires", u.exp))
 	}
 	return slog.GroupValue(attrs...)
@@ -163,7 +178,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 
 // Claims are the facts zumo reads from a token.
 type Claims struct {
-	// ExpiresAt is the exp claim; zero when the token has none.
+	// ExpiresAt is the exp claim; zero when the token has none. An exp of
+	// 0 or less is a time at or before 1970 (expired); one beyond
+	// 9999-12-31 reads as that date (far future).
 	ExpiresAt time.Time
 	// IssuedAt is the iat claim; zero when the token has none, or one that
 	// is not a number between 1970 and 9999 (iat is advisory: a bad one
@@ -175,8 +192,8 @@ type Claims struct {
 	Provider string
 }
 
-// maxExp is the largest exp accepted: 9999-12-31T23:59:59Z. Larger values
-// do not fit a time.Time as seconds and are no real expiry.
+// maxExp is the largest exp read as it is: 9999-12-31T23:59:59Z. Larger
+// values (2^64, 1e300) are clamped to it: far future, never an error.
 const maxExp = 253402300799
 
 // ErrMalformedToken is returned (wrapped) by ReadClaims when a token is not
@@ -185,8 +202,8 @@ var ErrMalformedToken = errors.New("auth: malformed token")
 
 // ReadClaims reads a token's claims without verifying its signature. It
 // fails with an error wrapping ErrMalformedToken when the token is not three
-// base64url parts with a JSON object in the middle, or when exp is not a
-// number between 1970 and 9999. The error never contains the token.
+// base64url parts with a JSON object in the middle, or when exp is present
+// but not a number. The error never contains the token.
 func ReadClaims(token string) (Claims, error) {
 	var mc jwt.MapClaims
 	p := jwt.NewParser(jwt.WithoutClaimsValidation())
@@ -198,22 +215,22 @@ func ReadClaims(token string) (Claims, error) {
 			return Claims{}, fmt.Errorf("%w: %s", ErrMalformedToken, reason(err))
 		}
 	}
+	if mc == nil {
+		return Claims{}, fmt.Errorf("%w: claims are not a JSON object", ErrMalformedToken)
+	}
 	var c Claims
 	// exp is read here rather than with jwt's GetExpirationTime, which
 	// truncates fractional seconds and overflows on huge values.
 	if v, ok := mc["exp"]; ok {
 		f, isNum := v.(float64)
-		switch {
-		case !isNum:
+		if !isNum {
 			return Claims{}, fmt.Errorf("%w: exp is not a number", ErrMalformedToken)
-		case f == 0:
-			// jwt's convention: exp 0 is no exp.
-		case f < 0 || f > maxExp:
-			return Claims{}, fmt.Errorf("%w: exp is out of range", ErrMalformedToken)
-		default:
-			sec, frac := math.Modf(f)
-			c.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9)).UTC()
 		}
+		// RFC 7519: exp is a NumericDate, so 0 and negative values are
+		// in the past (not "no expiry"), and huge ones the far future.
+		f = min(max(f, -maxExp), maxExp)
+		sec, frac := math.Modf(f)
+		c.ExpiresAt = time.Unix(int64(sec), int64(frac*1e9)).UTC()
 	}
 	if f, ok := mc["iat"].(float64); ok && f > 0 && f <= maxExp {
 		sec, frac := math.Modf(f)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -126,8 +128,6 @@ func TestReadClaimsMalformed(t *testing.T) {
 		{"exp an object", rawToken(hdr, `{"exp":{"n":1}}`)},
 		{"exp a bool", rawToken(hdr, `{"exp":true}`)},
 		{"exp null", rawToken(hdr, `{"exp":null}`)},
-		{"exp absurdly large", rawToken(hdr, `{"exp":1e300}`)},
-		{"exp negative", rawToken(hdr, `{"exp":-5}`)},
 		{"binary", "\x00\xff.\x00\xff.\x00\xff"},
 		{"dots only", ".."},
 	}
@@ -141,11 +141,11 @@ func TestReadClaimsMalformed(t *testing.T) {
 				t.Errorf("error %q contains the token", err)
 			}
 			u := NewUser("sid:x", tt.token)
-			if _, ok := u.ExpiresAt(); ok {
-				t.Error("malformed token has a known expiry")
+			if at, ok := u.ExpiresAt(); !ok || !at.IsZero() {
+				t.Errorf("malformed token: ExpiresAt = %v, %v; want the zero time (expired)", at, ok)
 			}
-			if u.ExpiredWithin(time.Now(), time.Hour) {
-				t.Error("malformed token reported expired; want unknown (never expired)")
+			if !u.ExpiredWithin(time.Unix(-maxExp, 0), 0) {
+				t.Error("malformed token not reported expired")
 			}
 			if u.Token() != tt.token || u.ID() != "sid:x" {
 				t.Error("NewUser changed the id or token")
@@ -288,14 +288,14 @@ func TestUserJSONRoundTrip(t *testing.T) {
 	if got, ok := back.ExpiresAt(); !ok || !got.Equal(exp) {
 		t.Errorf("round trip expiry %v %v", got, ok)
 	}
-	// An opaque token survives too, with unknown expiry.
+	// An opaque token survives too, and counts as expired.
 	b, _ = json.Marshal(NewUser("Facebook:1", "opaque"))
 	var back2 User
 	if err := json.Unmarshal(b, &back2); err != nil || back2.Token() != "opaque" {
 		t.Fatalf("opaque: %v %v", err, &back2)
 	}
-	if _, ok := back2.ExpiresAt(); ok {
-		t.Error("opaque token has a known expiry")
+	if !back2.ExpiredWithin(time.Now(), 0) {
+		t.Error("opaque token not expired")
 	}
 }
 
@@ -357,4 +357,81 @@ func TestReadClaimsIgnoresTheHeadersAlg(t *testing.T) {
 	}
 	_, err := ReadClaims(enc([]byte(`{"typ":"JWT"}`)) + ".bm90IGpzb24.sig")
 	assert.ErrorIs(t, err, ErrMalformedToken)
+}
+
+// TestExpiryRule: one rule for every token shape. A token is expired when
+// its claims cannot be read or when now ≥ exp; no exp means no expiry;
+// exp ≤ 0 is in the past; huge values are the far future. User's expiry
+// API and the handler's decision before sending agree on each.
+func TestExpiryRule(t *testing.T) {
+	hdr := `{"alg":"HS256","typ":"JWT"}`
+	enc := base64.RawURLEncoding.EncodeToString
+	// claims builds a token whose claims segment is exactly js.
+	claims := func(js string) string { return rawToken(hdr, js) }
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // synctest's epoch
+	at := func(d time.Duration) string { return fmt.Sprint(now.Add(d).Unix()) }
+	tests := []struct {
+		name    string
+		token   string
+		expired bool
+	}{
+		{"an hour ahead", claims(`{"exp":` + at(time.Hour) + `}`), false},
+		{"a second ahead", claims(`{"exp":` + at(time.Second) + `}`), false},
+		{"exactly now", claims(`{"exp":` + at(0) + `}`), true},
+		{"a second ago", claims(`{"exp":` + at(-time.Second) + `}`), true},
+		{"an hour ago", claims(`{"exp":` + at(-time.Hour) + `}`), true},
+		{"float a half second ahead", claims(`{"exp":` + at(0) + `.5}`), false},
+		{"float a half second ago", claims(`{"exp":` + at(-time.Second) + `.5}`), true},
+		{"exponent form", claims(`{"exp":9.4668481e8}`), false},
+		{"no exp", claims(`{"sub":"x"}`), false},
+		{"exp 0", claims(`{"exp":0}`), true},
+		{"exp -0.0", claims(`{"exp":-0.0}`), true},
+		{"exp negative", claims(`{"exp":-5}`), true},
+		{"exp hugely negative", claims(`{"exp":-1e300}`), true},
+		{"exp year 9999", claims(`{"exp":253402300799}`), false},
+		{"exp past year 9999", claims(`{"exp":253402300800}`), false},
+		{"exp 2^64", claims(`{"exp":18446744073709551616}`), false},
+		{"exp 1e300", claims(`{"exp":1e300}`), false},
+		{"exp a string", claims(`{"exp":"` + at(time.Hour) + `"}`), true},
+		{"exp null", claims(`{"exp":null}`), true},
+		{"exp a bool", claims(`{"exp":true}`), true},
+		{"exp an array", claims(`{"exp":[1]}`), true},
+		{"padded base64url", enc([]byte(hdr)) + "." + base64.URLEncoding.EncodeToString([]byte(`{"exp":`+at(time.Hour)+`,"a":"bc"}`)) + ".c2ln", true},
+		{"+ and / alphabet", enc([]byte(hdr)) + "." + base64.StdEncoding.EncodeToString([]byte(`{"exp":`+at(time.Hour)+`,"n":">>>???"}`)) + ".c2ln", true},
+		{"one part", "abc", true},
+		{"two parts", "abc.def", true},
+		{"four parts", claims(`{"exp":`+at(time.Hour)+`}`) + ".x", true},
+		{"empty", "", true},
+		{"payload not JSON", claims(`not json`), true},
+		{"payload an array", claims(`[1]`), true},
+		{"payload a number", claims(`5`), true},
+		{"payload null", claims(`null`), true},
+		{"opaque (Facebook)", "EAAB-not-a-jwt", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				require.Equal(t, now, time.Now().UTC(), "synctest's clock")
+				u := NewUser("sid:x", tt.token)
+				assert.Equal(t, tt.expired, u.ExpiredWithin(time.Now(), 0), "User.ExpiredWithin")
+				_, hasExp := u.ExpiresAt()
+				assert.True(t, hasExp || !tt.expired, "an expired token reports an expiry")
+
+				// The handler's decision before sending: a login first
+				// (expired) or the token as it is.
+				e := newEnv(t)
+				e.build(WithUser(u), WithSkew(0), WithRefresh(false))
+				r := e.get(context.Background())
+				_, by := e.srv.count()
+				if tt.expired {
+					assert.EqualValues(t, 1, e.authn.calls.Load(), "logins before sending")
+					assert.Zero(t, by[tt.token], "the expired token was sent")
+					assert.Equal(t, 200, r.status)
+				} else {
+					assert.Zero(t, e.authn.calls.Load(), "logins before sending")
+					assert.Equal(t, 1, by[tt.token], "the token was not sent")
+				}
+			})
+		})
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,7 +48,7 @@ func members(t *testing.T, r *redisServer, srv *zumotest.Server, clock *zumotest
 		h := new(countHook)
 		rc.AddHook(h)
 		opts := []Option{WithPrefix(prefix), WithClock(clock.Now)}
-		authOpts := []auth.Option{auth.WithClock(clock.Now)}
+		var authOpts []auth.Option
 		if log != nil {
 			opts = append(opts, WithLogger(log))
 			authOpts = append(authOpts, auth.WithLogger(log))
@@ -106,12 +108,21 @@ func TestFleetOfClients(t *testing.T) {
 	assert.Equal(t, 1, srv.Stats().Logins, "logins at start")
 	assert.Equal(t, int64(1), handlerLogins(ms))
 
-	clock.Advance(2 * time.Hour) // every token expired
+	// Every member's token expired: SetUser with a token that expired an
+	// hour ago. One member renews for all (the fake refuses to refresh an
+	// expired token, so through a login).
+	expired := zumo.NewUser("sid:ann", srv.IssueToken("sid:ann", -time.Hour))
+	for _, m := range ms {
+		require.NoError(t, m.c.SetUser(context.Background(), expired))
+	}
 	srv.Reset()
 	allLookup(t, ms)
 	st := srv.Stats()
 	assert.Equal(t, 1, st.Logins+st.Refreshes, "logins after expiry")
-	assert.Equal(t, 0, st.Unauthorized, "no request was sent with the expired token")
+	for _, rq := range srv.Requests() {
+		assert.False(t, strings.HasPrefix(rq.Path, "/tables/") && rq.Status == http.StatusUnauthorized,
+			"a table request was sent with the expired token")
+	}
 
 	srv.RotateKey() // every token now gets 401
 	srv.Reset()

@@ -9,7 +9,6 @@ package realserver_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,19 +38,6 @@ type secretReply struct {
 func customLogin(user, password string) auth.Authenticator {
 	return auth.Credentials("custom", map[string]string{"username": user, "password": password})
 }
-
-// fakeClock is a settable clock for auth.WithClock: real time until Set,
-// then frozen at the time set.
-type fakeClock struct{ at atomic.Int64 } // UnixNano; 0: real time
-
-func (c *fakeClock) Now() time.Time {
-	if ns := c.at.Load(); ns != 0 {
-		return time.Unix(0, ns)
-	}
-	return time.Now()
-}
-
-func (c *fakeClock) Set(t time.Time) { c.at.Store(t.UnixNano()) }
 
 func TestSDKAuthLogin(t *testing.T) {
 	s := realserver.StartForTest(t, realserver.Options{})
@@ -173,75 +159,6 @@ func TestSDKRefreshBeforeExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, l, 50)
 	expectCounters(t, s, realserver.Counters{Requests: 2, Logins: 1})
-}
-
-// TestSDKShortLivedTokens: with 2-second tokens the SDK logs in again
-// before a request would carry an expired token: no 401 ever, and one login
-// for 200 concurrent requests. The SDK's clock is injected (frozen at the
-// old token's expiry), so nothing waits for a token to expire. The real
-// waits (at most 2.5 s, asserted) are for the server's clock: to log in
-// early in a second, so that the 2-second token outlives the first
-// requests, and to reach the next second, so that the new token's exp
-// differs from the old one's (exp has whole seconds).
-func TestSDKShortLivedTokens(t *testing.T) {
-	s := realserver.StartForTest(t, realserver.Options{TokenLifetime: 2 * time.Second})
-	ctx := context.Background()
-	clock := &fakeClock{}
-	var users atomic.Int32
-	c := newSDK(t, s,
-		zumo.WithAuthenticator(customLogin(realserver.DefaultUsername, realserver.DefaultPassword)),
-		zumo.WithAuthOptions(auth.WithClock(clock.Now), auth.WithSkew(250*time.Millisecond),
-			auth.WithOnUser(func(*zumo.User) { users.Add(1) })))
-	secrets := zumo.GetTable[SecretItem](c, "secretitem")
-	waited := time.Duration(0)
-	sleep := func(d time.Duration) {
-		if d > 0 {
-			waited += d
-			time.Sleep(d)
-		}
-	}
-
-	// Log in early in a second: the token (exp = floor(now)+2 on the
-	// server) is then good for at least 1.8 s of real time.
-	if frac := time.Duration(time.Now().Nanosecond()); frac > 200*time.Millisecond {
-		sleep(time.Second - frac + 5*time.Millisecond)
-	}
-	resetCounters(t, s)
-	ins, err := secrets.Insert(ctx, SecretItem{Text: "short-lived"})
-	require.NoError(t, err)
-	u1 := c.CurrentUser()
-	require.NotNil(t, u1)
-	exp1, ok := u1.ExpiresAt()
-	require.True(t, ok)
-	iat1 := exp1.Add(-2 * time.Second)
-	noErrors(t, parallel(20, 20, func(int) error {
-		_, err := secrets.Lookup(ctx, ins.ID)
-		return err
-	}))
-	expectCounters(t, s, realserver.Counters{Requests: 22, Logins: 1})
-
-	// Wait for the server's next second, then make the old token expired
-	// for the SDK (its clock at exp1): the next requests need a new login,
-	// which gives exp ≥ exp1+1 s, usable for the SDK.
-	sleep(time.Until(iat1.Add(time.Second + 5*time.Millisecond)))
-	clock.Set(exp1)
-	resetCounters(t, s)
-	noErrors(t, parallel(200, 200, func(i int) error {
-		if i%2 == 0 {
-			_, err := secrets.Lookup(ctx, ins.ID)
-			return err
-		}
-		_, err := zumo.InvokeAPI[secretReply](ctx, c, "secret", nil, zumo.WithMethod("GET"))
-		return err
-	}))
-	expectCounters(t, s, realserver.Counters{Requests: 201, Logins: 1},
-		"one login before sending, no refresh of an expired token, no 401")
-	u2 := c.CurrentUser()
-	exp2, _ := u2.ExpiresAt()
-	assert.True(t, exp2.After(exp1), "the new token expires later: %v, %v", exp1, exp2)
-	assert.Equal(t, auth.Stats{Logins: 2}, c.Auth().Stats())
-	assert.EqualValues(t, 2, users.Load())
-	assert.LessOrEqual(t, waited, 2500*time.Millisecond)
 }
 
 // TestSDKRestartWithNewSecret: the server's secret changes under a running
