@@ -3,15 +3,17 @@
 package realserver_test
 
 // These tests check, against the real azure-mobile-apps 4.0.2 server, the
-// behaviour that docs/protocol.md §8 describes, using plain net/http.
+// facts that shared/docs/REAL-SERVER.md states, using plain net/http.
 //
-// Details found on the wire that a client could easily get wrong:
+// Where the running server differs from (or adds to) REAL-SERVER.md:
 //   - Declared columns that an insert does not set come back as null in the
 //     row (todoitem insert of {text} answers "due":null,"category":null).
 //   - The Link header keeps every query parameter of the request: with
-//     $orderby it is http://127.0.0.1/?%24orderby=…&%24top=50&%24skip=50; rel=next.
+//     $orderby it is http://127.0.0.1/?%24orderby=…&%24top=50&%24skip=50; rel=next
+//     (REAL-SERVER.md shows only $top and $skip because its example had none).
 //   - $top between 51 and 1000 is not capped at the page size: $top=55 gives
-//     55 rows; the page size of 50 applies when $top is missing or 0.
+//     55 rows (PROTOCOL.md's "servers cap page size" does not hold here;
+//     REAL-SERVER.md's "page size 50 when $top is missing or 0" does).
 //   - __includeDeleted with an empty value ("__includeDeleted=") does not
 //     include deleted rows (the server tests the string's truthiness);
 //     "false", "0" or "no" do include them.
@@ -193,7 +195,7 @@ func TestTables(t *testing.T) {
 		for _, k := range []string{"createdAt", "updatedAt", "deleted"} {
 			assert.Contains(t, row, k)
 		}
-		// Declared columns absent from the insert come back null (docs/protocol.md §8).
+		// Difference from REAL-SERVER.md (not stated there): declared columns absent from the insert come back null.
 		assert.Contains(t, row, "due")
 		assert.Nil(t, row["due"])
 
@@ -283,7 +285,7 @@ func TestTables(t *testing.T) {
 			require.Len(t, l, 1, "__includeDeleted=%q", v)
 			assert.Equal(t, true, l[0]["deleted"])
 		}
-		// Any non-empty value includes them; an empty value does not (docs/protocol.md §8).
+		// Difference from REAL-SERVER.md ("any value"): an empty value does not include them.
 		assert.Empty(t, c.do(t, "GET", "tables/todoitem?"+filter+"&__includeDeleted=", nil).List(t))
 
 		und := c.do(t, "POST", "tables/todoitem/"+id, nil)
