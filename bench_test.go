@@ -45,7 +45,7 @@ func BenchmarkToSlice(b *testing.B) {
 }
 
 // BenchmarkHandWritten is the same request written by hand with net/http
-// and encoding/json — the same URL and the same protocol headers (PROTOCOL.md
+// and encoding/json — the same URL and the same protocol headers (docs/protocol.md
 // §3) — the baseline ToSlice is measured against.
 func BenchmarkHandWritten(b *testing.B) {
 	srv := pageServer(b)

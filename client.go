@@ -54,7 +54,7 @@ type Client struct {
 	hdrAPIVal  []string
 }
 
-// Header names of the protocol (PROTOCOL.md §3).
+// Header names of the protocol (docs/protocol.md §3).
 const (
 	headerAuth         = "X-Zumo-Auth"
 	headerApplication  = "X-Zumo-Application"
@@ -154,9 +154,10 @@ func NewClient(appURL string, opts ...Option) (*Client, error) {
 	aopts = append(aopts, o.authOpts...)
 	c.auth = auth.NewHandler(c.svc, aopts...)
 
-	hs := append(append([]handler.Handler(nil), o.handlers...), c.auth)
+	hs := append(append([]handler.Handler{originGuard{}}, o.handlers...), c.auth)
 	c.pipeline = handler.Chain(base0, hs...)
 	hc.Transport = c.pipeline
+	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
 	c.hc = hc
 	return c, nil
 }

@@ -47,7 +47,7 @@ type Error struct {
 	// Method and URL are the request's; secrets in the URL are redacted.
 	Method string
 	URL    string
-	// Message is chosen from the body as PROTOCOL.md §5 says: a JSON
+	// Message is chosen from the body as docs/protocol.md §5 says: a JSON
 	// string body, else its "error", "description" or "message" field,
 	// else the raw text, else the status text.
 	Message string
@@ -188,5 +188,5 @@ func (e *ResponseError) Unwrap() []error {
 	return []error{ErrInvalidResponse, e.Err}
 }
 
-// errorMessage picks the message of an error body as PROTOCOL.md §5 says.
+// errorMessage picks the message of an error body as docs/protocol.md §5 says.
 func errorMessage(status int, body []byte) string { return wire.Message(status, body) }

@@ -109,7 +109,7 @@ func toNode(v any) node {
 // and Select.
 func Field(name string) Expr { return Expr{fieldNode(name)} }
 
-// Val is the literal v, written as PROTOCOL.md §4 says: nil as null;
+// Val is the literal v, written as docs/protocol.md §4 says: nil as null;
 // bools; int, int8…int32, uint8, uint16 plain (an int beyond 32 bits with
 // L); int64, uint, uint32, uint64 with L; float32 with f; float64 with .0
 // when it has neither "." nor "E"; Decimal with M; strings quoted, every '

@@ -51,7 +51,7 @@ type DateTime time.Time
 type DateTimeOffset time.Time
 
 // formatLiteral writes a Go value as an OData literal, exactly as the
-// official clients do (PROTOCOL.md §4). A plain time.Time is a datetime
+// official clients do (docs/protocol.md §4). A plain time.Time is a datetime
 // when its location is UTC and a datetimeoffset otherwise.
 func formatLiteral(v any) (string, error) {
 	switch x := v.(type) {

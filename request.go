@@ -17,7 +17,7 @@ import (
 	"github.com/zumo-go/zumo/internal/redact"
 )
 
-// Feature codes for X-ZUMO-FEATURES (PROTOCOL.md §3).
+// Feature codes for X-ZUMO-FEATURES (docs/protocol.md §3).
 const (
 	featTypedTable   = "TT"
 	featUntypedTable = "TU"
@@ -109,6 +109,10 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		// url.Error prints the URL; redact it.
 		var ue *url.Error
+		var re *RedirectError
+		if errors.As(err, &re) {
+			return nil, re // it names the request and the target's origin only
+		}
 		if errors.As(err, &ue) {
 			return nil, fmt.Errorf("zumo: %s %s: %w", req.Method, redact.URLString(ue.URL), ue.Err)
 		}

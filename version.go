@@ -9,7 +9,7 @@ import (
 // X-ZUMO-VERSION headers.
 const Version = "0.1.0"
 
-// sdkHeader builds the User-Agent / X-ZUMO-VERSION value of PROTOCOL.md §3:
+// sdkHeader builds the User-Agent / X-ZUMO-VERSION value of docs/protocol.md §3:
 // ZUMO/{major.minor} (lang=Go; os=…; os_version=…; arch=…; version=…).
 func sdkHeader() string {
 	majorMinor := Version

@@ -218,7 +218,7 @@ func jsonStrings(doc []byte) []string {
 	return out
 }
 
-// message picks an error message from a body as PROTOCOL.md §5 says.
+// message picks an error message from a body as docs/protocol.md §5 says.
 func message(status int, body []byte) string { return wire.Message(status, body) }
 
 // isLoopback reports whether host names this machine.

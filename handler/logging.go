@@ -30,7 +30,6 @@ type LogOption func(*logConfig)
 type logConfig struct {
 	success, httpError, transportError slog.Level
 	headers                            bool
-	now                                func() time.Time
 }
 
 // LogHeaders makes Logging add the request and response headers to each
@@ -49,12 +48,6 @@ func LogLevels(success, httpError, transportError slog.Level) LogOption {
 	return func(c *logConfig) {
 		c.success, c.httpError, c.transportError = success, httpError, transportError
 	}
-}
-
-// LogClock sets the clock used to measure a request's duration; nil means
-// time.Now. It is meant for tests.
-func LogClock(now func() time.Time) LogOption {
-	return func(c *logConfig) { c.now = now }
 }
 
 // Logging returns a Handler that writes one structured record to logger for
@@ -80,9 +73,6 @@ func Logging(logger *slog.Logger, opts ...LogOption) Handler {
 			o(&c)
 		}
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	return &logging{logger: logger, c: c}
 }
 
@@ -92,9 +82,9 @@ type logging struct {
 }
 
 func (l *logging) Handle(req *http.Request, next http.RoundTripper) (*http.Response, error) {
-	start := l.c.now()
+	start := time.Now()
 	resp, err := next.RoundTrip(req)
-	d := l.c.now().Sub(start)
+	d := time.Since(start)
 
 	logger := l.logger
 	if logger == nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -52,19 +53,6 @@ func (c *logCapture) records(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-// stepClock returns a clock that advances by step on every reading.
-func stepClock(step time.Duration) func() time.Time {
-	var mu sync.Mutex
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	return func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		t := now
-		now = now.Add(step)
-		return t
-	}
 }
 
 func TestLoggingRecord(t *testing.T) {
@@ -118,41 +106,45 @@ func TestLoggingRecord(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
+		// In a bubble the clock moves only by the base's sleep, so the
+		// logged duration is exact.
 		t.Run(tt.name, func(t *testing.T) {
-			var c logCapture
-			var wantResp *http.Response
-			base := handler.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-				if tt.err != nil {
-					return nil, tt.err
+			synctest.Test(t, func(t *testing.T) {
+				var c logCapture
+				var wantResp *http.Response
+				base := handler.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+					time.Sleep(1500 * time.Millisecond)
+					if tt.err != nil {
+						return nil, tt.err
+					}
+					wantResp, _ = newResp(req, tt.status, "ok")
+					return wantResp, nil
+				})
+				rt := handler.Chain(base, handler.Logging(c.logger(slog.LevelDebug), tt.opts...))
+				req := mustRequest(t, http.MethodGet, "https://app.example.test/tables/todo?$top=5", nil)
+				req.Method = tt.method
+
+				resp, err := rt.RoundTrip(req)
+				assert.Same(t, wantResp, resp, "the response is passed on unchanged")
+				assert.Equal(t, tt.err, err, "the error is passed on unchanged")
+
+				recs := c.records(t)
+				require.Len(t, recs, 1, "one record per request")
+				rec := recs[0]
+				assert.Equal(t, handler.LogMessage, rec["msg"])
+				assert.Equal(t, "https://app.example.test/tables/todo?$top=5", rec["url"])
+				assert.Equal(t, float64(1500*time.Millisecond), rec["duration"])
+				for k, v := range tt.want {
+					assert.Equal(t, v, rec[k], "attribute %s", k)
 				}
-				wantResp, _ = newResp(req, tt.status, "ok")
-				return wantResp, nil
+				if tt.err != nil {
+					assert.NotContains(t, rec, "status")
+					assert.NotContains(t, rec, "content_length")
+				} else {
+					assert.NotContains(t, rec, "error")
+				}
+				assert.NotContains(t, rec, "request_headers", "headers need LogHeaders")
 			})
-			opts := append([]handler.LogOption{handler.LogClock(stepClock(1500 * time.Millisecond))}, tt.opts...)
-			rt := handler.Chain(base, handler.Logging(c.logger(slog.LevelDebug), opts...))
-			req := mustRequest(t, http.MethodGet, "https://app.example.test/tables/todo?$top=5", nil)
-			req.Method = tt.method
-
-			resp, err := rt.RoundTrip(req)
-			assert.Same(t, wantResp, resp, "the response is passed on unchanged")
-			assert.Equal(t, tt.err, err, "the error is passed on unchanged")
-
-			recs := c.records(t)
-			require.Len(t, recs, 1, "one record per request")
-			rec := recs[0]
-			assert.Equal(t, handler.LogMessage, rec["msg"])
-			assert.Equal(t, "https://app.example.test/tables/todo?$top=5", rec["url"])
-			assert.Equal(t, float64(1500*time.Millisecond), rec["duration"])
-			for k, v := range tt.want {
-				assert.Equal(t, v, rec[k], "attribute %s", k)
-			}
-			if tt.err != nil {
-				assert.NotContains(t, rec, "status")
-				assert.NotContains(t, rec, "content_length")
-			} else {
-				assert.NotContains(t, rec, "error")
-			}
-			assert.NotContains(t, rec, "request_headers", "headers need LogHeaders")
 		})
 	}
 }

@@ -31,8 +31,7 @@ type retryConfig struct {
 	maxDelay      time.Duration
 	maxRetryAfter time.Duration
 	retryable     func(*http.Response) bool
-	randN         func(n int64) int64
-	sleep         func(ctx context.Context, d time.Duration) error
+	randN         func(n int64) int64 // uniform in [0, n); rand.Int64N but in tests
 }
 
 // RetryMaxAttempts sets the total number of tries, the first included
@@ -82,22 +81,6 @@ func RetryWhen(f func(resp *http.Response) bool) RetryOption {
 	return func(c *retryConfig) { c.retryable = f }
 }
 
-// RetryRand sets the random source for jitter: f(n) must return a uniform
-// integer in [0, n) for n > 0 and be safe for concurrent use. The default
-// is math/rand/v2.Int64N. A nil f restores the default. It is meant for
-// tests.
-func RetryRand(f func(n int64) int64) RetryOption {
-	return func(c *retryConfig) { c.randN = f }
-}
-
-// RetrySleep sets the function that waits between tries. It must wait for
-// d or until ctx is done, whichever is first, and then return nil or
-// ctx.Err() respectively; it must be safe for concurrent use. The default
-// uses a time.Timer. A nil f restores the default. It is meant for tests.
-func RetrySleep(f func(ctx context.Context, d time.Duration) error) RetryOption {
-	return func(c *retryConfig) { c.sleep = f }
-}
-
 // Retry returns a Handler that sends a request again when it fails in a
 // way that is likely to be transient: a transport error, or a response
 // whose status is 408, 429, 500, 502, 503 or 504 (see RetryStatuses and
@@ -127,6 +110,7 @@ func RetrySleep(f func(ctx context.Context, d time.Duration) error) RetryOption 
 // The returned Handler is safe for concurrent use.
 func Retry(opts ...RetryOption) Handler {
 	c := retryConfig{
+		randN:         rand.Int64N,
 		maxAttempts:   DefaultRetryMaxAttempts,
 		baseDelay:     DefaultRetryBaseDelay,
 		maxDelay:      DefaultRetryMaxDelay,
@@ -139,12 +123,6 @@ func Retry(opts ...RetryOption) Handler {
 	}
 	if c.retryable == nil {
 		c.retryable = defaultRetryable
-	}
-	if c.randN == nil {
-		c.randN = rand.Int64N
-	}
-	if c.sleep == nil {
-		c.sleep = sleepContext
 	}
 	return &retry{c: c}
 }
@@ -208,7 +186,7 @@ func (r *retry) Handle(req *http.Request, next http.RoundTripper) (*http.Respons
 		if resp != nil {
 			discard(resp)
 		}
-		if serr := r.c.sleep(ctx, delay); serr != nil {
+		if serr := sleepContext(ctx, delay); serr != nil {
 			if nextReq.Body != nil && nextReq != req {
 				nextReq.Body.Close()
 			}

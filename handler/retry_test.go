@@ -40,6 +40,7 @@ type scriptedBase struct {
 	sent   [][]byte        // request bodies, read fully
 	bodies []*trackedBody  // response bodies handed out
 	reqs   []*http.Request // requests received
+	at     []time.Time     // when each request came, on the bubble's clock
 	onCall func(call int)  // optional hook, run before answering
 }
 
@@ -58,6 +59,7 @@ func (s *scriptedBase) RoundTrip(req *http.Request) (*http.Response, error) {
 	call := s.calls
 	s.sent = append(s.sent, sent)
 	s.reqs = append(s.reqs, req)
+	s.at = append(s.at, time.Now())
 	st := s.steps[min(call, len(s.steps))-1]
 	s.mu.Unlock()
 	if s.onCall != nil {
@@ -100,37 +102,33 @@ func (s *scriptedBase) assertDiscardedClosed(t *testing.T, returned bool) {
 	}
 }
 
-// sleepRecorder is an injected sleep that records delays and never waits.
-type sleepRecorder struct {
-	mu     sync.Mutex
-	delays []time.Duration
-}
-
-func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.delays = append(s.delays, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func (s *sleepRecorder) got() []time.Duration {
+// waits returns the time between consecutive tries. Inside a synctest
+// bubble the clock moves only while every goroutine waits, so these are
+// exactly Retry's delays, not timing measurements.
+func (s *scriptedBase) waits() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.delays...)
+	var out []time.Duration
+	for i := 1; i < len(s.at); i++ {
+		out = append(out, s.at[i].Sub(s.at[i-1]))
+	}
+	return out
 }
 
-// maxRand makes full jitter pick the top of its range.
-func maxRand(n int64) int64 { return n - 1 }
+// bubble runs a test in a synctest bubble, where Retry's timers fire as
+// soon as everything else waits.
+func bubble(f func(t *testing.T)) func(t *testing.T) {
+	return func(t *testing.T) { synctest.Test(t, f) }
+}
 
 func TestRetryStatuses(t *testing.T) {
 	retryable := map[int]bool{408: true, 429: true, 500: true, 502: true, 503: true, 504: true}
 	statuses := []int{200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 405, 408, 409, 410,
 		412, 413, 422, 425, 429, 431, 500, 501, 502, 503, 504, 505, 507, 511, 599}
 	for _, status := range statuses {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
+		t.Run(fmt.Sprint(status), bubble(func(t *testing.T) {
 			base := &scriptedBase{steps: []step{{status: status, body: "x"}}}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(base, handler.Retry(handler.RetryMaxAttempts(3), handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(base, handler.Retry(handler.RetryMaxAttempts(3)))
 
 			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 			require.NoError(t, err)
@@ -138,13 +136,14 @@ func TestRetryStatuses(t *testing.T) {
 			assert.Equal(t, status, resp.StatusCode)
 			if retryable[status] {
 				assert.Equal(t, 3, base.callCount())
-				assert.Len(t, sl.got(), 2)
+				for _, w := range base.waits() {
+					assert.LessOrEqual(t, w, time.Second, "a backoff within the default jitter range")
+				}
 			} else {
 				assert.Equal(t, 1, base.callCount())
-				assert.Empty(t, sl.got())
 			}
 			base.assertDiscardedClosed(t, true)
-		})
+		}))
 	}
 }
 
@@ -164,7 +163,7 @@ func TestRetryCustomStatusesAndPredicate(t *testing.T) {
 		{"nil predicate restores default", handler.RetryWhen(nil), 503, "", 2},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name, bubble(func(t *testing.T) {
 			var calls atomic.Int32
 			base := handler.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 				calls.Add(1)
@@ -174,13 +173,12 @@ func TestRetryCustomStatusesAndPredicate(t *testing.T) {
 				}
 				return resp, nil
 			})
-			sl := &sleepRecorder{}
-			rt := handler.Chain(base, handler.Retry(tt.opt, handler.RetryMaxAttempts(2), handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(base, handler.Retry(tt.opt, handler.RetryMaxAttempts(2)))
 			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 			require.NoError(t, err)
 			assert.Equal(t, tt.status, resp.StatusCode)
 			assert.EqualValues(t, tt.calls, calls.Load())
-		})
+		}))
 	}
 }
 
@@ -206,10 +204,9 @@ func TestRetryMethods(t *testing.T) {
 		{http.MethodPost, "X-Idempotency-Key", true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.method+"/"+tt.header, func(t *testing.T) {
+		t.Run(tt.method+"/"+tt.header, bubble(func(t *testing.T) {
 			base := &scriptedBase{steps: []step{{status: 503}, {status: 200}}}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(base, handler.Retry(handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(base, handler.Retry())
 			req := mustRequest(t, http.MethodGet, "http://example.test/", strings.NewReader("body"))
 			req.Method = tt.method
 			if tt.header != "" {
@@ -226,24 +223,27 @@ func TestRetryMethods(t *testing.T) {
 				assert.Equal(t, 1, base.callCount())
 			}
 			base.assertDiscardedClosed(t, true)
-		})
+		}))
 	}
 }
 
 func TestRetryIdempotencyKeyPresenceCounts(t *testing.T) {
-	base := &scriptedBase{steps: []step{{status: 503}, {status: 200}}}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(base, handler.Retry(handler.RetrySleep(sl.sleep)))
-	req := mustRequest(t, http.MethodPost, "http://example.test/", nil)
-	req.Header["Idempotency-Key"] = nil // as net/http: the key's presence counts
-	resp, err := rt.RoundTrip(req)
-	require.NoError(t, err)
-	assert.Equal(t, 200, resp.StatusCode)
-	assert.Equal(t, 2, base.callCount())
+	synctest.Test(t, func(t *testing.T) {
+		base := &scriptedBase{steps: []step{{status: 503}, {status: 200}}}
+		rt := handler.Chain(base, handler.Retry())
+		req := mustRequest(t, http.MethodPost, "http://example.test/", nil)
+		req.Header["Idempotency-Key"] = nil // as net/http: the key's presence counts
+		resp, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, 2, base.callCount())
+	})
 }
 
 func TestRetryAfter(t *testing.T) {
-	const base = 100 * time.Millisecond
+	// backoff stands for a delay drawn from the jitter range [0, base]:
+	// the header was not honoured.
+	const base, backoff = 100 * time.Millisecond, time.Duration(-1)
 	tests := []struct {
 		name       string
 		retryAfter func(now time.Time) string
@@ -256,9 +256,9 @@ func TestRetryAfter(t *testing.T) {
 		{"zero", func(time.Time) string { return "0" }, nil, 2, []time.Duration{0}},
 		{"date", func(now time.Time) string { return now.Add(10 * time.Second).UTC().Format(http.TimeFormat) }, nil, 2, []time.Duration{10 * time.Second}},
 		{"date in the past", func(now time.Time) string { return now.Add(-time.Hour).UTC().Format(http.TimeFormat) }, nil, 2, []time.Duration{0}},
-		{"garbage falls back to backoff", func(time.Time) string { return "soon" }, nil, 2, []time.Duration{base}},
-		{"negative falls back to backoff", func(time.Time) string { return "-5" }, nil, 2, []time.Duration{base}},
-		{"fraction falls back to backoff", func(time.Time) string { return "1.5" }, nil, 2, []time.Duration{base}},
+		{"garbage falls back to backoff", func(time.Time) string { return "soon" }, nil, 2, []time.Duration{backoff}},
+		{"negative falls back to backoff", func(time.Time) string { return "-5" }, nil, 2, []time.Duration{backoff}},
+		{"fraction falls back to backoff", func(time.Time) string { return "1.5" }, nil, 2, []time.Duration{backoff}},
 		{"at the default cap", func(time.Time) string { return "60" }, nil, 2, []time.Duration{time.Minute}},
 		{"over the default cap gives up", func(time.Time) string { return "61" }, nil, 1, nil},
 		{"huge gives up", func(time.Time) string { return "99999999999999999999" }, nil, 1, nil},
@@ -271,29 +271,29 @@ func TestRetryAfter(t *testing.T) {
 			[]handler.RetryOption{handler.RetryMaxDelay(time.Second)}, 2, []time.Duration{45 * time.Second}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// In a bubble the clock stands still unless every goroutine
-			// is blocked, so an HTTP date converts to an exact delay.
-			synctest.Test(t, func(t *testing.T) {
-				b := &scriptedBase{steps: []step{{status: 503, retryAfter: tt.retryAfter(time.Now())}, {status: 200}}}
-				sl := &sleepRecorder{}
-				opts := append([]handler.RetryOption{
-					handler.RetrySleep(sl.sleep), handler.RetryRand(maxRand), handler.RetryBaseDelay(base),
-				}, tt.opts...)
-				rt := handler.Chain(b, handler.Retry(opts...))
+		// In a bubble the clock stands still unless every goroutine is
+		// blocked, so an HTTP date converts to an exact delay.
+		t.Run(tt.name, bubble(func(t *testing.T) {
+			b := &scriptedBase{steps: []step{{status: 503, retryAfter: tt.retryAfter(time.Now())}, {status: 200}}}
+			opts := append([]handler.RetryOption{handler.RetryBaseDelay(base)}, tt.opts...)
+			rt := handler.Chain(b, handler.Retry(opts...))
 
-				resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
-				require.NoError(t, err)
-				assert.Equal(t, tt.wantCalls, b.callCount())
-				assert.Equal(t, tt.wantDelays, sl.got())
-				if tt.wantCalls == 1 {
-					assert.Equal(t, 503, resp.StatusCode, "the response asking for too long a wait is returned")
-				} else {
-					assert.Equal(t, 200, resp.StatusCode)
-				}
-				b.assertDiscardedClosed(t, true)
-			})
-		})
+			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantCalls, b.callCount())
+			got := b.waits()
+			if len(tt.wantDelays) == 1 && tt.wantDelays[0] == backoff && assert.Len(t, got, 1) {
+				assert.LessOrEqual(t, got[0], base, "a backoff, not the header's delay")
+			} else {
+				assert.Equal(t, tt.wantDelays, got)
+			}
+			if tt.wantCalls == 1 {
+				assert.Equal(t, 503, resp.StatusCode, "the response asking for too long a wait is returned")
+			} else {
+				assert.Equal(t, 200, resp.StatusCode)
+			}
+			b.assertDiscardedClosed(t, true)
+		}))
 	}
 }
 
@@ -312,108 +312,40 @@ func TestRetryAfterMilliseconds(t *testing.T) {
 		{"over the cap gives up", map[string]string{"retry-after-ms": "60001"}, 1, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name, bubble(func(t *testing.T) {
 			b := &scriptedBase{steps: []step{{status: 429, header: tt.header}, {status: 200}}}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep), handler.RetryRand(maxRand)))
+			rt := handler.Chain(b, handler.Retry())
 			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 			require.NoError(t, err)
 			defer resp.Body.Close()
 			assert.Equal(t, tt.wantCalls, b.callCount())
-			assert.Equal(t, tt.wantDelays, sl.got())
-		})
-	}
-}
-
-func TestRetryBackoff(t *testing.T) {
-	tests := []struct {
-		name      string
-		opts      []handler.RetryOption
-		rand      func(int64) int64
-		want      []time.Duration
-		wantRandN []int64
-	}{
-		{
-			name: "defaults at the top of the jitter range",
-			rand: maxRand,
-			want: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second},
-			wantRandN: []int64{int64(500*time.Millisecond) + 1, int64(time.Second) + 1,
-				int64(2*time.Second) + 1},
-		},
-		{
-			name: "full jitter can pick zero",
-			rand: func(int64) int64 { return 0 },
-			want: []time.Duration{0, 0, 0},
-		},
-		{
-			name: "doubling capped at the max delay",
-			opts: []handler.RetryOption{handler.RetryMaxAttempts(7), handler.RetryBaseDelay(time.Second),
-				handler.RetryMaxDelay(5 * time.Second)},
-			rand: maxRand,
-			want: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second,
-				5 * time.Second, 5 * time.Second},
-		},
-		{
-			name: "no overflow with huge delays",
-			opts: []handler.RetryOption{handler.RetryMaxAttempts(6), handler.RetryBaseDelay(1 << 61),
-				handler.RetryMaxDelay(1<<63 - 2)},
-			rand: maxRand,
-			want: []time.Duration{1 << 61, 1 << 62, 1<<63 - 2, 1<<63 - 2, 1<<63 - 2},
-		},
-		{
-			name: "zero base delay",
-			opts: []handler.RetryOption{handler.RetryBaseDelay(0)},
-			rand: func(int64) int64 { panic("rand must not be called for an empty range") },
-			want: []time.Duration{0, 0, 0},
-		},
-		{
-			name: "max delay below base",
-			opts: []handler.RetryOption{handler.RetryBaseDelay(time.Second), handler.RetryMaxDelay(300 * time.Millisecond)},
-			rand: maxRand,
-			want: []time.Duration{300 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := &scriptedBase{steps: []step{{status: 500}}}
-			sl := &sleepRecorder{}
-			var mu sync.Mutex
-			var ns []int64
-			randN := func(n int64) int64 {
-				mu.Lock()
-				ns = append(ns, n)
-				mu.Unlock()
-				return tt.rand(n)
-			}
-			opts := append([]handler.RetryOption{handler.RetrySleep(sl.sleep), handler.RetryRand(randN)}, tt.opts...)
-			rt := handler.Chain(b, handler.Retry(opts...))
-			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
-			require.NoError(t, err)
-			assert.Equal(t, 500, resp.StatusCode)
-			assert.Equal(t, tt.want, sl.got())
-			if tt.wantRandN != nil {
-				assert.Equal(t, tt.wantRandN, ns)
-			}
-		})
+			assert.Equal(t, tt.wantDelays, b.waits())
+		}))
 	}
 }
 
 func TestRetryDefaultJitterWithinRange(t *testing.T) {
-	b := &scriptedBase{steps: []step{{status: 503}}}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
-	for range 50 {
-		resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
-		require.NoError(t, err)
-		resp.Body.Close()
-	}
-	delays := sl.got()
-	require.Len(t, delays, 150)
-	for i, d := range delays {
-		ceil := 500 * time.Millisecond << (i % 3)
-		assert.GreaterOrEqual(t, d, time.Duration(0))
-		assert.LessOrEqual(t, d, ceil)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		rt := handler.Retry()
+		var delays []time.Duration
+		for range 50 {
+			b := &scriptedBase{steps: []step{{status: 503}}}
+			resp, err := handler.Chain(b, rt).RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
+			require.NoError(t, err)
+			resp.Body.Close()
+			delays = append(delays, b.waits()...)
+		}
+		require.Len(t, delays, 150)
+		var sum time.Duration
+		for i, d := range delays {
+			ceil := 500 * time.Millisecond << (i % 3)
+			assert.GreaterOrEqual(t, d, time.Duration(0))
+			assert.LessOrEqual(t, d, ceil)
+			sum += d
+		}
+		// 150 uniform draws: the mean is half the mean ceiling, far from 0.
+		assert.Greater(t, sum, 150*(500*time.Millisecond)/10, "the delays are drawn, not zero")
+	})
 }
 
 func TestRetryAttemptsBounded(t *testing.T) {
@@ -421,29 +353,27 @@ func TestRetryAttemptsBounded(t *testing.T) {
 		max, calls int
 	}{{-1, 1}, {0, 1}, {1, 1}, {2, 2}, {4, 4}, {10, 10}}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
+		t.Run(fmt.Sprint(tt.max), bubble(func(t *testing.T) {
 			b := &scriptedBase{steps: []step{{status: 503, body: "busy"}}}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(b, handler.Retry(handler.RetryMaxAttempts(tt.max), handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(b, handler.Retry(handler.RetryMaxAttempts(tt.max)))
 			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 			require.NoError(t, err)
 			assert.Equal(t, 503, resp.StatusCode)
 			assert.Equal(t, tt.calls, b.callCount())
-			assert.Len(t, sl.got(), tt.calls-1)
+			assert.Len(t, b.waits(), tt.calls-1)
 			b.assertDiscardedClosed(t, true)
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 			assert.Equal(t, "busy", string(body), "the returned body is intact")
-		})
+		}))
 	}
-	t.Run("default is four", func(t *testing.T) {
+	t.Run("default is four", bubble(func(t *testing.T) {
 		b := &scriptedBase{steps: []step{{status: 503}}}
-		sl := &sleepRecorder{}
-		_, err := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep))).
+		_, err := handler.Chain(b, handler.Retry()).
 			RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 		require.NoError(t, err)
 		assert.Equal(t, 4, b.callCount())
-	})
+	}))
 }
 
 func TestRetryTransportErrors(t *testing.T) {
@@ -461,10 +391,9 @@ func TestRetryTransportErrors(t *testing.T) {
 		{"status then error: last error wins", []step{{status: 503}, {err: errDial}}, 4, 0, errDial},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name, bubble(func(t *testing.T) {
 			b := &scriptedBase{steps: tt.steps}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(b, handler.Retry())
 			resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
 			assert.Equal(t, tt.wantCalls, b.callCount())
 			if tt.wantErr != nil {
@@ -476,7 +405,7 @@ func TestRetryTransportErrors(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, resp.StatusCode)
 			b.assertDiscardedClosed(t, true)
-		})
+		}))
 	}
 }
 
@@ -484,14 +413,12 @@ func TestRetryTransportErrorAfterContextDone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b := &scriptedBase{steps: []step{{err: context.Canceled}}, onCall: func(int) { cancel() }}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
+	rt := handler.Chain(b, handler.Retry())
 	req := mustRequest(t, http.MethodGet, "http://example.test/", nil).WithContext(ctx)
 	resp, err := rt.RoundTrip(req)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Nil(t, resp)
-	assert.Equal(t, 1, b.callCount())
-	assert.Empty(t, sl.got())
+	assert.Equal(t, 1, b.callCount(), "no second try")
 }
 
 func TestRetryContextCancelledDuringBackoff(t *testing.T) {
@@ -572,25 +499,26 @@ func TestRetryDefaultSleepWaitsForRetryAfter(t *testing.T) {
 }
 
 func TestRetryReplaysBodyByteForByte(t *testing.T) {
-	payload := make([]byte, 1<<20)
-	_, err := rand.Read(payload)
-	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		payload := make([]byte, 1<<20)
+		_, err := rand.Read(payload)
+		require.NoError(t, err)
 
-	b := &scriptedBase{steps: []step{{status: 503}, {err: errors.New("reset")}, {status: 500}, {status: 201}}}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
-	req := mustRequest(t, http.MethodPut, "http://example.test/tables/items/1", bytes.NewReader(payload))
-	require.NotNil(t, req.GetBody)
+		b := &scriptedBase{steps: []step{{status: 503}, {err: errors.New("reset")}, {status: 500}, {status: 201}}}
+		rt := handler.Chain(b, handler.Retry())
+		req := mustRequest(t, http.MethodPut, "http://example.test/tables/items/1", bytes.NewReader(payload))
+		require.NotNil(t, req.GetBody)
 
-	resp, err := rt.RoundTrip(req)
-	require.NoError(t, err)
-	assert.Equal(t, 201, resp.StatusCode)
-	require.Equal(t, 4, b.callCount())
-	for i, sent := range b.sent {
-		assert.Len(t, sent, len(payload), "try %d", i)
-		assert.True(t, bytes.Equal(payload, sent), "try %d body differs", i)
-		assert.EqualValues(t, len(payload), b.reqs[i].ContentLength, "try %d", i)
-	}
+		resp, err := rt.RoundTrip(req)
+		require.NoError(t, err)
+		assert.Equal(t, 201, resp.StatusCode)
+		require.Equal(t, 4, b.callCount())
+		for i, sent := range b.sent {
+			assert.Len(t, sent, len(payload), "try %d", i)
+			assert.True(t, bytes.Equal(payload, sent), "try %d body differs", i)
+			assert.EqualValues(t, len(payload), b.reqs[i].ContentLength, "try %d", i)
+		}
+	})
 }
 
 func TestRetryNonReplayableBody(t *testing.T) {
@@ -607,10 +535,9 @@ func TestRetryNonReplayableBody(t *testing.T) {
 		{"replayable body", func() io.Reader { return strings.NewReader("x") }, true, 4},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name, bubble(func(t *testing.T) {
 			b := &scriptedBase{steps: []step{{status: 503}}}
-			sl := &sleepRecorder{}
-			rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
+			rt := handler.Chain(b, handler.Retry())
 			req := mustRequest(t, http.MethodPut, "http://example.test/", tt.body())
 			if !tt.getBody {
 				req.GetBody = nil
@@ -619,69 +546,69 @@ func TestRetryNonReplayableBody(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 503, resp.StatusCode)
 			assert.Equal(t, tt.calls, b.callCount())
-		})
+		}))
 	}
 }
 
 func TestRetryGetBodyFails(t *testing.T) {
 	b := &scriptedBase{steps: []step{{status: 503, body: "busy"}, {status: 200}}}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
+	rt := handler.Chain(b, handler.Retry())
 	req := mustRequest(t, http.MethodPut, "http://example.test/", strings.NewReader("x"))
 	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("gone") }
 
 	resp, err := rt.RoundTrip(req)
 	require.NoError(t, err)
 	assert.Equal(t, 503, resp.StatusCode, "the last real response is returned")
-	assert.Equal(t, 1, b.callCount())
-	assert.Empty(t, sl.got())
+	assert.Equal(t, 1, b.callCount(), "no second try")
 	got, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Equal(t, "busy", string(got), "its body is intact")
 }
 
 func TestRetryDrainsDiscardedBodiesBounded(t *testing.T) {
-	big := strings.Repeat("x", 1<<20)
-	b := &scriptedBase{steps: []step{{status: 503, body: "short"}, {status: 503, body: big}, {status: 200, body: "ok"}}}
-	sl := &sleepRecorder{}
-	rt := handler.Chain(b, handler.Retry(handler.RetrySleep(sl.sleep)))
-	resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
-	require.NoError(t, err)
-	assert.Equal(t, 200, resp.StatusCode)
-	b.assertDiscardedClosed(t, true)
-	require.Len(t, b.bodies, 3)
-	assert.EqualValues(t, len("short"), b.bodies[0].read.Load(), "a short body is drained")
-	assert.EqualValues(t, 64<<10, b.bodies[1].read.Load(), "a long body is drained only up to the limit")
-	assert.Zero(t, b.bodies[2].read.Load(), "the returned body is not read")
+	synctest.Test(t, func(t *testing.T) {
+		big := strings.Repeat("x", 1<<20)
+		b := &scriptedBase{steps: []step{{status: 503, body: "short"}, {status: 503, body: big}, {status: 200, body: "ok"}}}
+		rt := handler.Chain(b, handler.Retry())
+		resp, err := rt.RoundTrip(mustRequest(t, http.MethodGet, "http://example.test/", nil))
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.StatusCode)
+		b.assertDiscardedClosed(t, true)
+		require.Len(t, b.bodies, 3)
+		assert.EqualValues(t, len("short"), b.bodies[0].read.Load(), "a short body is drained")
+		assert.EqualValues(t, 64<<10, b.bodies[1].read.Load(), "a long body is drained only up to the limit")
+		assert.Zero(t, b.bodies[2].read.Load(), "the returned body is not read")
+	})
 }
 
 func TestRetryConcurrentUse(t *testing.T) {
-	var calls atomic.Int64
-	base := handler.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		// Every other try fails; with ten attempts each request gets through.
-		if calls.Add(1)%2 == 1 {
-			resp, _ := newResp(req, 503, "")
-			return resp, nil
-		}
-		resp, _ := newResp(req, 200, "")
-		return resp, nil
-	})
-	rt := handler.Chain(base, handler.Retry(handler.RetryMaxAttempts(10),
-		handler.RetrySleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() })))
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for range 50 {
-				req, err := http.NewRequest(http.MethodPut, "http://example.test/", strings.NewReader("abc"))
-				if !assert.NoError(t, err) {
-					return
-				}
-				resp, err := rt.RoundTrip(req)
-				if assert.NoError(t, err) {
-					resp.Body.Close()
-				}
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		base := handler.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			// Every other try fails; with ten attempts each request gets through.
+			if calls.Add(1)%2 == 1 {
+				resp, _ := newResp(req, 503, "")
+				return resp, nil
 			}
+			resp, _ := newResp(req, 200, "")
+			return resp, nil
 		})
-	}
-	wg.Wait()
+		rt := handler.Chain(base, handler.Retry(handler.RetryMaxAttempts(10)))
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for range 50 {
+					req, err := http.NewRequest(http.MethodPut, "http://example.test/", strings.NewReader("abc"))
+					if !assert.NoError(t, err) {
+						return
+					}
+					resp, err := rt.RoundTrip(req)
+					if assert.NoError(t, err) {
+						resp.Body.Close()
+					}
+				}
+			})
+		}
+		wg.Wait()
+	})
 }

@@ -25,6 +25,10 @@ const (
 	routeLogin
 	routeRefresh
 	routeMe
+	routeBrowserLogin // login_browser.go
+	routeBrowserToken
+	routeLoginDone
+	routePush // push.go
 )
 
 // route is what a request path addresses.
@@ -58,6 +62,9 @@ func parseRoute(r *http.Request, legacy bool) *route {
 		dec[i] = d
 	}
 	lower := strings.ToLower(dec[0])
+	if browserRoute(r.Method, dec, legacy, rt) || pushRoute(r.Method, dec, legacy, rt) {
+		return rt
+	}
 	switch {
 	case lower == "tables" && (len(dec) == 2 || len(dec) == 3) && dec[1] != "":
 		rt.kind, rt.table = routeTable, dec[1]
@@ -143,6 +150,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) *User 
 		s.serveRefresh(w, r)
 	case routeMe:
 		s.serveMe(w, r)
+	case routeBrowserLogin, routeBrowserToken, routeLoginDone, routePush:
+		s.serveLoginOrPush(w, r, rt)
 	case routeBadPath:
 		writeError(w, http.StatusBadRequest, "malformed path")
 	default:

@@ -37,6 +37,9 @@ type Server struct {
 	log    requestLog
 	faults faultSet
 
+	browser browserCodes // server-directed login (login_browser.go)
+	push    pushStore    // push installations (push.go)
+
 	lifeMu sync.Mutex
 	ts     *httptest.Server
 	done   chan struct{} // closed by Close; ends injected latency early
@@ -56,6 +59,7 @@ type config struct {
 	apis               []apiDecl
 	providers          map[string]*provider
 	disableProviderTok bool
+	browser            map[string]BrowserLogin // WithBrowserLogin
 	errs               []error
 }
 

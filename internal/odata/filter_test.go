@@ -12,7 +12,7 @@ import (
 )
 
 func TestProtocolExamples(t *testing.T) {
-	// Every $filter example of PROTOCOL.md §4, decoded once.
+	// Every $filter example of docs/protocol.md §4, decoded once.
 	row := sampleRow()
 	cases := []struct {
 		filter string

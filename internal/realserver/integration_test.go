@@ -3,17 +3,15 @@
 package realserver_test
 
 // These tests check, against the real azure-mobile-apps 4.0.2 server, the
-// facts that shared/docs/REAL-SERVER.md states, using plain net/http.
+// behaviour that docs/protocol.md §8 describes, using plain net/http.
 //
-// Where the running server differs from (or adds to) REAL-SERVER.md:
+// Details found on the wire that a client could easily get wrong:
 //   - Declared columns that an insert does not set come back as null in the
 //     row (todoitem insert of {text} answers "due":null,"category":null).
 //   - The Link header keeps every query parameter of the request: with
-//     $orderby it is http://127.0.0.1/?%24orderby=…&%24top=50&%24skip=50; rel=next
-//     (REAL-SERVER.md shows only $top and $skip because its example had none).
+//     $orderby it is http://127.0.0.1/?%24orderby=…&%24top=50&%24skip=50; rel=next.
 //   - $top between 51 and 1000 is not capped at the page size: $top=55 gives
-//     55 rows (PROTOCOL.md's "servers cap page size" does not hold here;
-//     REAL-SERVER.md's "page size 50 when $top is missing or 0" does).
+//     55 rows; the page size of 50 applies when $top is missing or 0.
 //   - __includeDeleted with an empty value ("__includeDeleted=") does not
 //     include deleted rows (the server tests the string's truthiness);
 //     "false", "0" or "no" do include them.
@@ -195,7 +193,7 @@ func TestTables(t *testing.T) {
 		for _, k := range []string{"createdAt", "updatedAt", "deleted"} {
 			assert.Contains(t, row, k)
 		}
-		// Difference from REAL-SERVER.md (not stated there): declared columns absent from the insert come back null.
+		// Declared columns absent from the insert come back null (docs/protocol.md §8).
 		assert.Contains(t, row, "due")
 		assert.Nil(t, row["due"])
 
@@ -285,7 +283,7 @@ func TestTables(t *testing.T) {
 			require.Len(t, l, 1, "__includeDeleted=%q", v)
 			assert.Equal(t, true, l[0]["deleted"])
 		}
-		// Difference from REAL-SERVER.md ("any value"): an empty value does not include them.
+		// Any non-empty value includes them; an empty value does not (docs/protocol.md §8).
 		assert.Empty(t, c.do(t, "GET", "tables/todoitem?"+filter+"&__includeDeleted=", nil).List(t))
 
 		und := c.do(t, "POST", "tables/todoitem/"+id, nil)

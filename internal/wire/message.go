@@ -12,7 +12,7 @@ import (
 // maxText is how much of a plain-text body becomes a message.
 const maxText = 512
 
-// Message picks the message of an error response as PROTOCOL.md §5 says:
+// Message picks the message of an error response as docs/protocol.md §5 says:
 // a JSON string body, else its "error", "description" or "message" field,
 // else the raw text (cut at 512 bytes), else the status text. An HTML page
 // (a gateway's 502) and an empty or null body give the status text.

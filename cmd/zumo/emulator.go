@@ -1,0 +1,133 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zumo-go/zumo/zumotest"
+)
+
+// emulator wraps the zumotest server with what a standalone server adds:
+// tables made by their first insert, a request log, and change
+// notifications for the snapshot file.
+type emulator struct {
+	srv       *zumotest.Server
+	tableOpts []zumotest.TableOption
+	dynamic   bool
+	log       *slog.Logger
+	changed   func() // called after a successful write; nil without --data
+
+	mu    sync.Mutex
+	known map[string]bool // lower-cased names of tables known to exist
+}
+
+func (e *emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	table, hasID := tableRoute(r.URL.EscapedPath())
+	if e.dynamic && table != "" && !hasID && r.Method == http.MethodPost {
+		e.ensureTable(table)
+	}
+	sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	e.srv.ServeHTTP(sw, r)
+	if e.changed != nil && table != "" && r.Method != http.MethodGet && sw.status < 300 {
+		e.changed()
+	}
+	e.log.Info("request",
+		"method", r.Method,
+		"path", r.URL.Path,
+		"query", redactQuery(r.URL.RawQuery),
+		"status", sw.status,
+		"bytes", sw.bytes,
+		"duration", time.Since(start).Round(time.Microsecond),
+	)
+}
+
+// ensureTable declares a table the first time an insert names it, as the
+// Node server's dynamic schema makes the columns an insert brings.
+func (e *emulator) ensureTable(name string) {
+	key := strings.ToLower(name)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.known == nil {
+		e.known = map[string]bool{}
+		for _, t := range e.srv.Tables() {
+			e.known[strings.ToLower(t)] = true
+		}
+	}
+	if e.known[key] {
+		return
+	}
+	// An invalid name is left to the server's 404.
+	if e.srv.AddTable(name, e.tableOpts...) == nil {
+		e.known[key] = true
+	}
+}
+
+// tableRoute returns the table named by a /tables/{t}[/{id}] path.
+func tableRoute(escaped string) (table string, hasID bool) {
+	rest, ok := strings.CutPrefix(escaped, "/tables/")
+	if !ok {
+		return "", false
+	}
+	seg, id, hasID := strings.Cut(rest, "/")
+	name, err := url.PathUnescape(seg)
+	if err != nil || name == "" {
+		return "", false
+	}
+	return name, hasID && id != ""
+}
+
+// secretParams are query parameters the request log never shows.
+var secretParams = map[string]bool{
+	"code": true, "code_verifier": true, "token": true, "access_token": true,
+	"id_token": true, "authenticationtoken": true, "password": true, "session_token": true,
+}
+
+// redactQuery replaces the values of secret-looking parameters.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if ok && secretParams[strings.ToLower(name)] {
+			parts[i] = k + "=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	wrote  bool
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (the fault
+// injection that drops connections needs it).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
