@@ -541,24 +541,6 @@ func TestListManyColumns(t *testing.T) {
 	assert.Equal(t, []string{"y", "x"}, got.ids)
 }
 
-func TestParseCacheBounded(t *testing.T) {
-	var c parseCache
-	for i := range 3 * maxParsed {
-		src := fmt.Sprintf("(n eq %d)", i)
-		p := c.filter(src)
-		require.NoError(t, p.err)
-		assert.Equal(t, []string{"n"}, p.members)
-		assert.Same(t, p, c.filter(src), "cached")
-		o := c.orderBy(fmt.Sprintf("a%d desc", i))
-		require.NoError(t, o.err)
-	}
-	assert.LessOrEqual(t, len(c.filters), maxParsed)
-	assert.LessOrEqual(t, len(c.orders), maxParsed)
-	p := c.filter("(n eq")
-	assert.Error(t, p.err)
-	assert.Same(t, p, c.filter("(n eq"))
-}
-
 func TestRankerHeap(t *testing.T) {
 	// The ranker alone, against a stable sort, for every k.
 	s := New(WithTable("t"))

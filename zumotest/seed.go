@@ -149,7 +149,6 @@ func (s *Server) Truncate(tableName string) error {
 	t.rows = map[string]*record{}
 	t.ordered = nil
 	t.resetColumns()
-	t.invalidate()
 	t.mu.Unlock()
 	return nil
 }

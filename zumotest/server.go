@@ -32,8 +32,6 @@ type Server struct {
 	versions atomic.Uint64 // source of row versions
 	seq      atomic.Uint64 // insertion order of rows
 
-	parsed parseCache // parsed $filter and $orderby options
-
 	log    requestLog
 	faults faultSet
 

@@ -24,9 +24,6 @@ type table struct {
 	names *sysNames      // the system columns of the server's generation
 	slots map[string]int // column name to slot
 	cols  [][]any
-
-	cacheMu sync.Mutex
-	cache   map[string]*cacheEntry // filtered, sorted results; cleared on write
 }
 
 // System columns have the first slots, in this order.
@@ -125,18 +122,8 @@ func (c *column) get(t *table, i int) any {
 	return t.ordered[i].extra[c.extra]
 }
 
-// maxCached bounds the number of cached list results per table.
-const maxCached = 64
-
 // maxBody is the largest request body a table accepts.
 const maxBody = 4 << 20
-
-// invalidate drops cached list results; call with t.mu held for writing.
-func (t *table) invalidate() {
-	t.cacheMu.Lock()
-	t.cache = nil
-	t.cacheMu.Unlock()
-}
 
 // put stores rec, replacing the row with the same id; t.mu must be held.
 func (t *table) put(rec *record) {
@@ -155,7 +142,6 @@ func (t *table) put(rec *record) {
 		t.cols[s][i] = v
 	}
 	t.rows[rec.id] = rec
-	t.invalidate()
 }
 
 // remove deletes the row with id; t.mu must be held. It moves the later
@@ -172,7 +158,6 @@ func (t *table) remove(id string) {
 			t.cols[s] = slices.Delete(t.cols[s], i, i+1)
 		}
 	}
-	t.invalidate()
 }
 
 // current returns the live row with id, hiding soft-deleted rows.
