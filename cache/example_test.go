@@ -118,7 +118,7 @@ func ExampleFile_Load_corrupt() {
 		fmt.Println("no user")
 	case errors.As(err, &corrupt):
 		fmt.Println("corrupt entry:", corrupt.Err)
-		fmt.Println("same file:", corrupt.Path == names[0])
+		fmt.Println("same file:", corrupt.Entry == names[0])
 		fmt.Println("wraps auth.ErrCorruptEntry:", errors.Is(err, auth.ErrCorruptEntry))
 		fmt.Println("user:", u)
 	}

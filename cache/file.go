@@ -203,28 +203,28 @@ func (s *File) read(path string) ([]byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, auth.ErrNoUser
 		}
-		return nil, &CorruptEntryError{Path: path, Err: err}
+		return nil, &CorruptEntryError{Entry: path, Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &CorruptEntryError{Path: path, Err: err}
+		return nil, &CorruptEntryError{Entry: path, Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &CorruptEntryError{Path: path, Err: fmt.Errorf("not a regular file (mode %s)", fi.Mode())}
+		return nil, &CorruptEntryError{Entry: path, Err: fmt.Errorf("not a regular file (mode %s)", fi.Mode())}
 	}
 	if fi.Size() > s.maxSize {
-		return nil, &CorruptEntryError{Path: path, Err: tooLarge(s.maxSize)}
+		return nil, &CorruptEntryError{Entry: path, Err: tooLarge(s.maxSize)}
 	}
 	// The file may have grown since Stat (it is the same inode: a Save
 	// renames a new file over it, it never rewrites it, but someone else
 	// might); read at most one byte more than the limit.
 	data, err := io.ReadAll(io.LimitReader(f, s.maxSize+1))
 	if err != nil {
-		return nil, &CorruptEntryError{Path: path, Err: err}
+		return nil, &CorruptEntryError{Entry: path, Err: err}
 	}
 	if int64(len(data)) > s.maxSize {
-		return nil, &CorruptEntryError{Path: path, Err: tooLarge(s.maxSize)}
+		return nil, &CorruptEntryError{Entry: path, Err: tooLarge(s.maxSize)}
 	}
 	return data, nil
 }
@@ -253,7 +253,7 @@ func (s *File) Save(ctx context.Context, key string, u *auth.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkUser(u); err != nil {
+	if err := CheckUser(u); err != nil {
 		return err
 	}
 	if !utf8.ValidString(u.ID()) || !utf8.ValidString(u.Token()) {
@@ -374,7 +374,7 @@ func encodeEntry(key string, u *auth.User, now time.Time) ([]byte, error) {
 // auth.ErrCorruptEntry) whose message holds nothing from data.
 func decodeEntry(path string, data []byte, key string) (*auth.User, error) {
 	corrupt := func(err error) (*auth.User, error) {
-		return nil, &CorruptEntryError{Path: path, Err: err}
+		return nil, &CorruptEntryError{Entry: path, Err: err}
 	}
 	var e entryIn
 	if err := json.Unmarshal(data, &e); err != nil {

@@ -312,7 +312,7 @@ func TestFileLoadCorrupt(t *testing.T) {
 			require.NotErrorIs(t, err, auth.ErrNoUser)
 			var ce *CorruptEntryError
 			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, path, ce.Path)
+			assert.Equal(t, path, ce.Entry)
 			require.Error(t, ce.Err, "the fault is named")
 			msg := err.Error()
 			assert.Contains(t, msg, path)
@@ -450,12 +450,12 @@ func TestDefaultDir(t *testing.T) {
 
 func TestCorruptEntryError(t *testing.T) {
 	inner := errors.New("boom")
-	err := error(&CorruptEntryError{Path: "/x/y.json", Err: inner})
+	err := error(&CorruptEntryError{Entry: "/x/y.json", Err: inner})
 	assert.ErrorIs(t, err, auth.ErrCorruptEntry)
 	assert.ErrorIs(t, err, inner)
 	assert.Equal(t, "cache: unreadable user entry /x/y.json: boom", err.Error())
 
-	bare := error(&CorruptEntryError{Path: "/x/y.json"})
+	bare := error(&CorruptEntryError{Entry: "/x/y.json"})
 	assert.ErrorIs(t, bare, auth.ErrCorruptEntry)
 	var ce *CorruptEntryError
 	assert.ErrorAs(t, bare, &ce)

@@ -51,7 +51,7 @@ func FuzzFileDecode(f *testing.F) {
 				t.Fatalf("error does not wrap ErrCorruptEntry: %v", err)
 			}
 			var ce *CorruptEntryError
-			if !errors.As(err, &ce) || ce.Path != path {
+			if !errors.As(err, &ce) || ce.Entry != path {
 				t.Fatalf("error is not a *CorruptEntryError for %s: %#v", path, err)
 			}
 			// Nothing from the input may reach the message: a run of 12

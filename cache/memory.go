@@ -47,7 +47,7 @@ func (m *Memory) Save(ctx context.Context, key string, u *auth.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkUser(u); err != nil {
+	if err := CheckUser(u); err != nil {
 		return err
 	}
 	m.mu.Lock()

@@ -96,7 +96,7 @@ func encodeEntry(aead cipher.AEAD, redisKey, authKey string, u *auth.User, now t
 // holds nothing from data.
 func decodeEntry(aead cipher.AEAD, redisKey, authKey string, data []byte) (*auth.User, error) {
 	corrupt := func(err error) (*auth.User, error) {
-		return nil, &CorruptEntryError{Key: redisKey, Err: err}
+		return nil, &CorruptEntryError{Entry: redisKey, Err: err}
 	}
 	if len(data) > DefaultMaxEntrySize {
 		return corrupt(fmt.Errorf("larger than the limit of %d bytes", DefaultMaxEntrySize))

@@ -211,7 +211,7 @@ func (s *Store) loadCAS(ctx context.Context, n names, key, th string) (*auth.Use
 	case string:
 		return s.decode(n, key, []byte(v), nil)
 	case int64:
-		return nil, &CorruptEntryError{Key: n.entry, Err: errors.New("not a Redis string")}
+		return nil, &CorruptEntryError{Entry: n.entry, Err: errors.New("not a Redis string")}
 	default:
 		return nil, errors.New("rediscache: unexpected reply from the compare-and-swap script")
 	}

@@ -52,5 +52,5 @@ func FuzzDecodeEntry(f *testing.F) {
 
 func isCorrupt(err error) bool {
 	ce, ok := err.(*CorruptEntryError)
-	return ok && ce.Key == "zumo:{k}" && len(ce.Unwrap()) > 0 && ce.Unwrap()[0] == auth.ErrCorruptEntry
+	return ok && ce.Entry == "zumo:{k}" && len(ce.Unwrap()) > 0 && ce.Unwrap()[0] == auth.ErrCorruptEntry
 }

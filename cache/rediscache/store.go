@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zumo-go/zumo/auth"
+	"github.com/zumo-go/zumo/cache"
 )
 
 // Store is an auth.Store and auth.Coordinator kept in Redis, shared by
@@ -146,7 +147,7 @@ func (s *Store) decode(n names, key string, data []byte, err error) (*auth.User,
 	case errors.Is(err, redis.Nil):
 		return nil, auth.ErrNoUser
 	case isWrongType(err):
-		return nil, &CorruptEntryError{Key: n.entry, Err: errors.New("not a Redis string")}
+		return nil, &CorruptEntryError{Entry: n.entry, Err: errors.New("not a Redis string")}
 	case err != nil:
 		return nil, fmt.Errorf("rediscache: loading user: %w", err)
 	}
@@ -191,7 +192,7 @@ func (s *Store) save(ctx context.Context, n names, key string, u *auth.User) err
 // encode returns u's entry under n and its TTL in milliseconds ("" for
 // none).
 func (s *Store) encode(n names, key string, u *auth.User) (data []byte, px string, err error) {
-	if err := checkUser(u); err != nil {
+	if err := cache.CheckUser(u); err != nil {
 		return nil, "", err
 	}
 	now := s.now()

@@ -187,7 +187,7 @@ func TestCorruptEntries(t *testing.T) {
 			require.ErrorIs(t, err, auth.ErrCorruptEntry)
 			var ce *CorruptEntryError
 			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, ek, ce.Key)
+			assert.Equal(t, ek, ce.Entry)
 			assert.Nil(t, got, "never a partial user")
 			noToken(t, err, tok)
 		})
