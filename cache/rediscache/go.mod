@@ -5,7 +5,7 @@ go 1.25
 require (
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1
-	github.com/zumo-go/zumo v0.0.0
+	github.com/zumo-go/zumo v0.1.0
 )
 
 require (
@@ -16,5 +16,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
-
-replace github.com/zumo-go/zumo => ../..
