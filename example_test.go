@@ -18,6 +18,7 @@ type TodoItem struct {
 	ID       string `json:"id,omitempty"`
 	Text     string `json:"text"`
 	Complete bool   `json:"complete"`
+	Priority int    `json:"priority"`
 	Version  string `json:"version,omitempty"`
 }
 

@@ -39,7 +39,8 @@ func (l litNode) appendTo(dst []byte) ([]byte, error) { return append(dst, l.tex
 type rawNode string
 
 func (r rawNode) appendTo(dst []byte) ([]byte, error) {
-	return appendEscaped(dst, string(r), rawSafe), nil
+	dst = appendEscaped(append(dst, '('), string(r), rawSafe)
+	return append(dst, ')'), nil
 }
 
 type binNode struct {
@@ -117,9 +118,12 @@ func Field(name string) Expr { return Expr{fieldNode(name)} }
 // location (or as DateTimeOffset) as datetimeoffset'…'; GUID as guid'…'.
 func Val(v any) Expr { return Expr{toNode(v)} }
 
-// Raw is OData filter text written by hand, used as it is (it is escaped
-// for the URL, so write it unescaped: Raw("(text eq 'a b')")). The escape
-// hatch for what the builder cannot express.
+// Raw is OData filter text written by hand, the escape hatch for what the
+// builder cannot express. It is written in parentheses, as the JS client
+// writes it, so that combined with other conditions it keeps its meaning:
+// Raw("a eq 1 or b eq 2").And(Field("c").Eq(3)) is
+// ((a eq 1 or b eq 2) and (c eq 3)). It is escaped for the URL, so write
+// it unescaped: Raw("text eq 'a b'"). Its field names are not checked.
 func Raw(odata string) Expr { return Expr{rawNode(odata)} }
 
 func (e Expr) bin(op string, v any) Expr { return Expr{&binNode{op: op, l: toNode(e), r: toNode(v)}} }
@@ -163,6 +167,23 @@ func (e Expr) And(v any) Expr { return e.bin("and", v) }
 
 // Or is (e or v).
 func (e Expr) Or(v any) Expr { return e.bin("or", v) }
+
+// In is true when e equals one of values, written as the official clients
+// write it: a left-nested or-chain of eq, (((e eq a) or (e eq b)) or (e eq c)).
+// With no values it matches nothing and is written (true eq false), as the
+// JS client does (the .NET client drops the filter, matching every row).
+// Each value is an Expr or a Go value (see Val); pass a slice's elements,
+// not the slice.
+func (e Expr) In(values ...any) Expr {
+	if len(values) == 0 {
+		return Expr{&binNode{op: "eq", l: litNode{text: "true"}, r: litNode{text: "false"}}}
+	}
+	acc := e.Eq(values[0])
+	for _, v := range values[1:] {
+		acc = acc.Or(e.Eq(v))
+	}
+	return acc
+}
 
 // Not is not(e).
 func Not(e any) Expr { return Expr{&callNode{name: "not", args: []node{toNode(e)}}} }

@@ -184,7 +184,7 @@ func TestSkipOverflowIsAnError(t *testing.T) {
 // it): it is escaped in raw filters, orderings and selections.
 func TestSemicolonEscaped(t *testing.T) {
 	c, _, _, _ := setup(t)
-	qs, err := GetTable[row](c, "rows").Where(Raw("(text eq 'a;b')")).OrderBy("a;b").Select("c;d").QueryString()
+	qs, err := c.Table("rows").Where(Raw("text eq 'a;b'")).OrderBy("a;b").Select("c;d").QueryString()
 	require.NoError(t, err)
 	assert.NotContains(t, qs, ";")
 	vals, err := url.ParseQuery(qs)

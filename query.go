@@ -33,6 +33,7 @@ type Query[T any] struct {
 	total   bool
 	deleted bool
 	params  []param
+	allowed []string // AllowFields
 	err     error
 }
 
@@ -134,6 +135,17 @@ func (q Query[T]) Select(fields ...string) Query[T] {
 		}
 	}
 	q.sel = append(slices.Clip(q.sel), fields...)
+	return q
+}
+
+// AllowFields names columns the table's struct type does not declare, so
+// that Where, OrderBy and Select may use them. Without it a field name that
+// is not one of the struct's JSON names (nor a system property: id,
+// createdAt, updatedAt, version, deleted) is an *UnknownFieldError, since
+// the servers answer a misspelt column with no rows rather than an error.
+// Untyped (map) tables are not checked.
+func (q Query[T]) AllowFields(fields ...string) Query[T] {
+	q.allowed = append(slices.Clip(q.allowed), fields...)
 	return q
 }
 

@@ -17,7 +17,7 @@ func testTable(t *testing.T) *Table[TodoItem] {
 }
 
 // decoded returns the query string decoded once, as a server reads it.
-func decoded(t *testing.T, q Query[TodoItem]) string {
+func decoded[T any](t *testing.T, q Query[T]) string {
 	t.Helper()
 	s, err := q.QueryString()
 	require.NoError(t, err)
@@ -27,7 +27,7 @@ func decoded(t *testing.T, q Query[TodoItem]) string {
 }
 
 func TestFilterLiterals(t *testing.T) {
-	tbl := testTable(t)
+	tbl := untypedTable(t) // the names are the literal tests' own
 	utc := time.Date(1994, 10, 14, 0, 0, 0, 0, time.UTC)
 	plus7 := time.Date(1994, 10, 13, 17, 0, 0, 0, time.FixedZone("", 7*3600))
 	type Priority int
@@ -85,8 +85,13 @@ func TestFilterLiterals(t *testing.T) {
 		{"floor ceiling round", Floor(Field("a")).Add(Ceiling(Field("b"))).Add(Round(Field("c"))).Eq(3), "(((floor(a) add ceiling(b)) add round(c)) eq 3)"},
 		{"date parts", Year(Field("d")).Eq(2024).And(Month(Field("d")).Eq(1)).And(Day(Field("d")).Eq(2)), "(((year(d) eq 2024) and (month(d) eq 1)) and (day(d) eq 2))"},
 		{"time parts", Hour(Field("d")).Eq(1).Or(Minute(Field("d")).Eq(2)).Or(Second(Field("d")).Eq(3)), "(((hour(d) eq 1) or (minute(d) eq 2)) or (second(d) eq 3))"},
-		{"raw", Raw("(text eq 'a b')"), "(text eq 'a b')"},
-		{"raw and built", Raw("(x eq '100%')").And(Field("y").Eq("z")), "((x eq '100%') and (y eq 'z'))"},
+		{"raw", Raw("text eq 'a b'"), "(text eq 'a b')"},
+		{"raw and built", Raw("x eq '100%'").And(Field("y").Eq("z")), "((x eq '100%') and (y eq 'z'))"},
+		{"raw or keeps its meaning", Raw("a eq 1 or b eq 2").And(Field("c").Eq(3)), "((a eq 1 or b eq 2) and (c eq 3))"},
+		{"in one", Field("id").In("a"), "(id eq 'a')"},
+		{"in is a left-nested or-chain", Field("id").In("a", "b", 3), "(((id eq 'a') or (id eq 'b')) or (id eq 3))"},
+		{"in nothing matches nothing", Field("id").In(), "(true eq false)"},
+		{"in and", Field("n").In(1, 2).And(Field("c")), "(((n eq 1) or (n eq 2)) and c)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +104,7 @@ func TestFilterLiteralEscaping(t *testing.T) {
 	// On the wire only the literal is percent-escaped, and the structure
 	// keeps its parentheses and quotes; a server decoding once reads the
 	// OData back.
-	tbl := testTable(t)
+	tbl := untypedTable(t)
 	s, err := tbl.Where(Field("Name").Eq("January 23")).QueryString()
 	require.NoError(t, err)
 	assert.Equal(t, "$filter=(Name%20eq%20'January%2023')", s)
@@ -112,7 +117,7 @@ func TestFilterLiteralEscaping(t *testing.T) {
 }
 
 func TestInvalidLiterals(t *testing.T) {
-	tbl := testTable(t)
+	tbl := untypedTable(t)
 	for name, e := range map[string]Expr{
 		"NaN":          Field("w").Eq(math.NaN()),
 		"Inf":          Field("w").Eq(math.Inf(1)),
@@ -134,11 +139,17 @@ func TestInvalidLiterals(t *testing.T) {
 	}
 }
 
+func untypedTable(t *testing.T) *JSONTable {
+	c, err := NewClient("https://example.azurewebsites.net/")
+	require.NoError(t, err)
+	return c.Table("todoitem")
+}
+
 func TestQueryStringOrderAndOptions(t *testing.T) {
-	tbl := testTable(t)
+	tbl := untypedTable(t)
 	cases := []struct {
 		name string
-		q    Query[TodoItem]
+		q    Query[map[string]any]
 		want string
 	}{
 		{"empty", tbl.Query(), ""},
@@ -185,7 +196,7 @@ func TestQueryErrors(t *testing.T) {
 }
 
 func TestQueryIsImmutable(t *testing.T) {
-	tbl := testTable(t)
+	tbl := untypedTable(t)
 	base := tbl.Query().Where(Field("a").Eq(1)).OrderBy("x").Select("a").Param("p", "1").Take(10).Skip(1)
 	// Extend the base twice; neither extension may show in the other or in base.
 	q1 := base.ThenBy("y").Select("b").Param("q", "1").Where(Field("b").Eq(2)).Skip(1).Take(5)
@@ -230,7 +241,7 @@ func BenchmarkQueryString(b *testing.B) {
 		StartsWith(Field("text"), "buy"),
 		Field("createdAt").Gt(since),
 		Field("price").Lt(Decimal("10.5")),
-	)).OrderByDescending("priority").ThenBy("text").Skip(100).Take(50).Select("id", "text", "priority")
+	)).AllowFields("price").OrderByDescending("priority").ThenBy("text").Skip(100).Take(50).Select("id", "text", "priority")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := q.QueryString(); err != nil {
@@ -286,4 +297,80 @@ func TestLegacyQueryNames(t *testing.T) {
 	qs, err := GetTable[bare](apps, "t").Query().OrderBy("createdAt").QueryString()
 	require.NoError(t, err)
 	assert.Equal(t, "$orderby=createdAt", qs)
+}
+
+// A struct table checks every field name its queries write: a typo is an
+// error naming the nearest known name, not a silent empty result.
+func TestFieldNamesChecked(t *testing.T) {
+	tbl := testTable(t)
+	type Embedded struct {
+		Tag string `json:"tag"`
+	}
+	type withEmbedded struct {
+		Embedded
+		ID     string `json:"id"`
+		Hidden string `json:"-"`
+		Plain  int
+	}
+	c, err := NewClient("https://example.azurewebsites.net/")
+	require.NoError(t, err)
+	emb := GetTable[withEmbedded](c, "t")
+	tests := []struct {
+		name    string
+		qs      func() (string, error)
+		field   string // "" when the query is fine
+		nearest string
+	}{
+		{"declared names", func() (string, error) {
+			return tbl.Where(Field("priority").Gt(1).And(Field("text").Eq("a"))).OrderBy("complete").Select("text").QueryString()
+		}, "", ""},
+		{"system properties", func() (string, error) {
+			return tbl.Where(Field("deleted").Eq(false)).OrderBy("updatedAt").Select("id", "__version").QueryString()
+		}, "", ""},
+		{"any letter case, as servers match columns", func() (string, error) {
+			return tbl.Where(Field("Priority").Gt(1)).QueryString()
+		}, "", ""},
+		{"typo in a filter", func() (string, error) { return tbl.Where(Field("prioirty").Gt(1)).QueryString() }, "prioirty", "priority"},
+		{"typo inside a function", func() (string, error) { return tbl.Where(StartsWith(Field("txt"), "a")).QueryString() }, "txt", "text"},
+		{"typo in an ordering", func() (string, error) { return tbl.Query().ThenByDescending("updatedat2").QueryString() }, "updatedat2", "updatedAt"},
+		{"typo in a selection", func() (string, error) { return tbl.Query().Select("text", "compelte").QueryString() }, "compelte", "complete"},
+		{"allowed explicitly", func() (string, error) {
+			return tbl.Query().AllowFields("extra").Where(Field("extra").Eq(1)).OrderBy("extra").Select("extra").QueryString()
+		}, "", ""},
+		{"member path checked by its first segment", func() (string, error) {
+			return tbl.Where(Field("txt/len").Eq(1)).QueryString()
+		}, "txt/len", "text"},
+		{"raw text is not read", func() (string, error) { return tbl.Where(Raw("nothing eq 1")).QueryString() }, "", ""},
+		{"embedded and untagged fields", func() (string, error) {
+			return emb.Where(Field("tag").Eq("a").And(Field("Plain").Eq(1))).QueryString()
+		}, "", ""},
+		{"a field tagged - is not a column", func() (string, error) { return emb.Where(Field("Hidden").Eq("a")).QueryString() }, "Hidden", "id"},
+		{"untyped tables are not checked", func() (string, error) {
+			return c.Table("t").Where(Field("anything").Eq(1)).OrderBy("else").QueryString()
+		}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.qs()
+			if tt.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var fe *UnknownFieldError
+			require.ErrorAs(t, err, &fe)
+			assert.ErrorIs(t, err, ErrInvalidQuery)
+			assert.Equal(t, tt.field, fe.Field)
+			assert.Equal(t, tt.nearest, fe.Nearest)
+			assert.Contains(t, err.Error(), tt.field)
+			assert.Contains(t, err.Error(), tt.nearest)
+		})
+	}
+}
+
+// Nothing is sent for a query with an unknown field.
+func TestUnknownFieldSendsNothing(t *testing.T) {
+	c, _, _, requests := setup(t)
+	_, err := GetTable[TodoItem](c, "todoitem").Where(Field("prioirty").Gt(1)).ToSlice(t.Context())
+	assert.ErrorIs(t, err, ErrInvalidQuery)
+	assert.Zero(t, requests.Load())
 }

@@ -24,6 +24,9 @@ func (q Query[T]) appendQuery(dst []byte, skip int, hasSkip bool, top int, hasTo
 	if q.err != nil {
 		return dst, q.err
 	}
+	if err := q.checkFields(); err != nil {
+		return dst, err
+	}
 	sep := func() {
 		if len(dst) > 0 {
 			dst = append(dst, '&')
