@@ -51,14 +51,7 @@ func fieldsOf(t reflect.Type) *structFields {
 			sf.names = append(sf.names, name)
 		}
 	}
-	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
-			continue
-		}
-		name := jsonName(f)
-		if name == "-" {
-			continue
-		}
+	for f, name := range jsonFields(t) {
 		if _, dup := sf.index[strings.ToLower(name)]; !dup {
 			sf.index[strings.ToLower(name)] = f.Index
 		}

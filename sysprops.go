@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"math"
 	"reflect"
 	"strconv"
@@ -73,14 +74,7 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 		ti.err = fmt.Errorf("zumo: table item type %s must be a struct or map[string]any", t)
 		return ti
 	}
-	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
-			continue
-		}
-		name := jsonName(f)
-		if name == "-" {
-			continue
-		}
+	for f, name := range jsonFields(t) {
 		switch {
 		case strings.EqualFold(name, "id"):
 			switch f.Type.Kind() {
@@ -106,6 +100,21 @@ func buildTypeInfo(t reflect.Type) *typeInfo {
 		}
 	}
 	return ti
+}
+
+// jsonFields yields the fields of the struct type t that encoding/json
+// writes, with their JSON names.
+func jsonFields(t reflect.Type) iter.Seq2[reflect.StructField, string] {
+	return func(yield func(reflect.StructField, string) bool) {
+		for _, f := range reflect.VisibleFields(t) {
+			if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
+				continue
+			}
+			if name := jsonName(f); name != "-" && !yield(f, name) {
+				return
+			}
+		}
+	}
 }
 
 // jsonName is the JSON key encoding/json uses for f.
