@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"hash/maphash"
 	"io"
 	"net/http"
 	"net/url"
@@ -25,23 +24,13 @@ type Page[T any] struct {
 	NextLink string
 }
 
-// ToSlice sends the query (one request) and returns the items of the page
-// the server answers with. The server may cap the page (commonly at 50);
-// use All for every item. It fails with the query's error, *Error,
-// *ResponseError or the transport's error.
-func (q Query[T]) ToSlice(ctx context.Context) ([]T, error) {
-	p, err := q.Page(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.Items, nil
-}
-
 // Page sends the query (one request) and returns the page with its total
 // count and next link. It never returns more items than Take asked for,
 // even from a server that sends more ($top=0 reads as "a default page" on
 // the official servers; Take(0).IncludeTotalCount() is the way to ask for
-// the count alone). It fails like ToSlice.
+// the count alone). It is the one-request call: ToSlice and All page on.
+// It fails with the query's error, *Error, *ResponseError or the
+// transport's error.
 func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	rq, err := q.appendQuery(nil, q.skip, q.hasSkip, q.top, q.hasTop)
 	if err != nil {
@@ -49,7 +38,7 @@ func (q Query[T]) Page(ctx context.Context) (*Page[T], error) {
 	}
 	u := *q.t.url
 	u.RawQuery = string(rq)
-	p, _, err := q.fetch(ctx, &u, q.features(), nil)
+	p, err := q.fetch(ctx, &u, q.features(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -70,33 +59,33 @@ type envelope[T any] struct {
 	Count   *int64 `json:"count"`
 }
 
-// fetch gets one page. When h is not nil the body is also hashed into it.
-func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *maphash.Hash) (*Page[T], uint64, error) {
+// fetch gets one page. When tee is not nil the whole body, as the server
+// sent it, is also written to it.
+func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, tee io.Writer) (*Page[T], error) {
 	c := q.t.c
 	req, err := c.newRequest(ctx, &call{method: http.MethodGet, url: u, features: features})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	resp, err := c.send(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	page := &Page[T]{TotalCount: -1, NextLink: nextLink(resp.Header.Values("Link"))}
 	defer closeBody(resp)
 	lb := &limitedBody{r: resp.Body, left: c.maxBody, limit: c.maxBody}
 	var body io.Reader = lb
-	if h != nil {
-		h.Reset()
-		body = io.TeeReader(body, h)
+	if tee != nil {
+		body = io.TeeReader(body, tee)
 	}
 	if c.legacy && !q.t.ti.isMap && !q.t.ti.prefix {
 		raw, err := io.ReadAll(body)
 		if err != nil {
-			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+			return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 		mapped, err := legacyNames(raw)
 		if err != nil {
-			return nil, 0, c.responseError(req, resp, "not JSON", err)
+			return nil, c.responseError(req, resp, "not JSON", err)
 		}
 		body = strings.NewReader(string(mapped))
 	}
@@ -105,40 +94,36 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, h *m
 	defer func() { br.Reset(nil); readers.Put(br) }()
 	first, err := peekNonSpace(br)
 	if err == io.EOF {
-		return nil, 0, c.responseError(req, resp, "empty body", nil)
+		return nil, c.responseError(req, resp, "empty body", nil)
 	}
 	if err != nil {
-		return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+		return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 	}
 	dec := json.NewDecoder(br)
 	switch first {
 	case '[':
 		if err := dec.Decode(&page.Items); err != nil {
-			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+			return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 	case '{':
 		var env envelope[T]
 		if err := dec.Decode(&env); err != nil {
-			return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+			return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 		}
 		if env.Results == nil {
-			return nil, 0, c.responseError(req, resp, `an object without "results"`, nil)
+			return nil, c.responseError(req, resp, `an object without "results"`, nil)
 		}
 		page.Items = *env.Results
 		if env.Count != nil {
 			page.TotalCount = *env.Count
 		}
 	default:
-		return nil, 0, c.responseError(req, resp, "not a JSON array or object", nil)
+		return nil, c.responseError(req, resp, "not a JSON array or object", nil)
 	}
-	// Nothing but white space may follow (reading to the end also hashes
+	// Nothing but white space may follow (reading to the end also tees
 	// the whole body).
 	if err := onlySpaceLeft(dec, br); err != nil {
-		return nil, 0, c.responseError(req, resp, describeDecodeErr(err, lb), err)
+		return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)
 	}
-	var sum uint64
-	if h != nil {
-		sum = h.Sum64()
-	}
-	return page, sum, nil
+	return page, nil
 }

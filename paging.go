@@ -2,153 +2,99 @@ package zumo
 
 import (
 	"context"
-	"hash/maphash"
 	"iter"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 )
 
 // maxRequestTop caps the $top of each request All sends: the official
 // servers reject a larger one (400), whatever the query's Take.
 const maxRequestTop = 1000
 
-// All returns an iterator over every item the query matches, page after
+// ToSlice returns every item the query selects: it pages like All (so
+// Take(5000) is asked for 1000 at a time) and stops at Take when given.
+// For one request, use Page. It fails like All, returning no items.
+func (q Query[T]) ToSlice(ctx context.Context) ([]T, error) {
+	var all []T
+	for p, err := range q.pages(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			all = p.Items
+		} else {
+			all = append(all, p.Items...)
+		}
+	}
+	if all == nil {
+		all = []T{}
+	}
+	return all, nil
+}
+
+// All returns an iterator over every item the query selects, page after
 // page, honouring Skip and Take (asking for at most 1000 items a request,
-// the official servers' limit, however large the Take). It follows a next
-// link when it points at the same table on the same origin and continues
-// where this page ended; otherwise (no link, a link on another origin, or
-// the broken links the official Node server sends) it asks for the next
-// page with $skip/$top against the table URL itself. It stops after an
-// empty page, after a page shorter than an earlier one with no link, and
-// with ErrNoProgress when a page holds the same items as the one before
-// (a server that ignores $skip). A link to another origin is never
-// requested. Each error is yielded once, with a zero item, and ends the
-// iteration.
+// the official servers' limit, however large the Take). Each error is
+// yielded once, with a zero item, and ends the iteration.
 //
-// Items are told apart by their ids: when the query selects fields
-// without "id", All asks for the id too (a map item gets no "id" key it
-// did not select; a struct's id field is filled). Where a page has an item
-// without a usable id (an item type without an id field, rows sent without
-// one, numeric ids beyond 2^53) it compares the pages' bodies instead.
+// Where it can, All pages by keyset: the query is ordered by its own
+// orderings with id as the last key ($orderby=priority,id), and each page
+// after the first asks for the rows after the previous page's last row
+// ((priority gt 3) or ((priority eq 3) and (id gt 'x'))) instead of using
+// $skip, so rows inserted or deleted while it runs are neither skipped nor
+// repeated. That needs an item type with an id field (or map items), and
+// orderings (before any on id) on fields whose values can be written back
+// as literals: for a struct T, fields of a string, integer, float or
+// time.Time type (createdAt and updatedAt are compared as dates); for map
+// items, numbers and createdAt/updatedAt. Where a key cannot be used (a
+// bool or nested field, a null value on the last row, a map item's other
+// strings, a struct without an id), All pages with $skip/$top instead,
+// following the server's next link when it is on the same origin and
+// table and agrees with the $skip reached (the Node server's links are
+// broken and are not followed). A query that selects fields gets id and
+// its ordering fields selected too (a map item gets no key it did not
+// select; a struct's fields are filled).
+//
+// All stops after an empty page, or after a page shorter than an earlier
+// one with no next link. It never runs for ever: each page's set of ids (or
+// its body, for items without usable ids) is remembered (memory grows with
+// the number of pages, not of rows); a page seen before is not yielded
+// again, and when repeats outnumber the distinct pages, or a server that
+// pages by $skip sends the same page twice and ignores $skip when asked
+// for its first two rows one at a time, All ends with ErrNoProgress.
 func (q Query[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var zero T
-		rq, byIDs, stripID := q, false, false
-		if q.t != nil && (q.t.ti.isMap || q.t.ti.id != nil) {
-			byIDs = true
-			if len(q.sel) > 0 && !slices.ContainsFunc(q.sel, func(f string) bool { return strings.EqualFold(f, "id") }) {
-				rq, stripID = q.Select("id"), q.t.ti.isMap
-			}
-		}
-		raw, err := rq.appendQuery(nil, q.skip, q.hasSkip, min(q.top, maxRequestTop), q.hasTop)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		skip, remaining := q.skip, -1
-		if q.hasTop {
-			remaining = q.top
-		}
-		if remaining == 0 {
-			return
-		}
-		u := *q.t.url
-		u.RawQuery = string(raw)
-		cur := &u
-		features := q.features()
-		// Pages are told apart by their ids; by their bodies when an item
-		// has no id (or none that tells items apart).
-		h := new(maphash.Hash)
-		seed := maphash.MakeSeed()
-		var prevKey pageKey
-		var prevSum uint64
-		prevByIDs := false
-		maxSeen := 0
-		for page := 0; ; page++ {
-			p, sum, err := rq.fetch(ctx, cur, features, h)
+		for p, err := range q.pages(ctx) {
 			if err != nil {
+				var zero T
 				yield(zero, err)
 				return
 			}
-			n := len(p.Items)
-			if n == 0 {
-				return
-			}
-			key, idsOK := pageKey{}, false
-			if byIDs {
-				key, idsOK = idSetKey(q.t.ti, p.Items, seed)
-			}
-			same := page > 0 && sum == prevSum
-			if idsOK && prevByIDs {
-				same = key == prevKey
-			}
-			prevKey, prevByIDs = key, idsOK
-			if same {
-				yield(zero, ErrNoProgress)
-				return
-			}
-			prevSum = sum
 			for _, it := range p.Items {
-				if stripID {
-					deleteID(any(it))
-				}
 				if !yield(it, nil) {
 					return
 				}
-				if remaining > 0 {
-					remaining--
-					if remaining == 0 {
-						return
-					}
-				}
 			}
-			skip += n
-			if next := q.usableNext(p.NextLink, cur, skip); next != nil {
-				cur = next
-				features = append(slices.Clip(q.features()), featLinkHeader)
-				maxSeen = max(maxSeen, n)
-				continue
-			}
-			if p.NextLink == "" && n < maxSeen {
-				return // shorter than a page the server sent before, and no link: the end
-			}
-			maxSeen = max(maxSeen, n)
-			top, hasTop := min(remaining, maxRequestTop), remaining > 0
-			raw, err := rq.appendQuery(nil, skip, true, top, hasTop)
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			nu := *q.t.url
-			nu.RawQuery = string(raw)
-			cur = &nu
-			features = q.features()
 		}
 	}
 }
 
-// usableNext returns link resolved against cur when it can be followed as
-// it is: same origin and path as the table, and (when it says) the $skip
-// this page ended at. Otherwise nil.
-func (q Query[T]) usableNext(link string, cur *url.URL, skip int) *url.URL {
-	if link == "" {
-		return nil
+// pages yields the query's non-empty pages, trimmed to Take, until the end
+// or the first error.
+func (q Query[T]) pages(ctx context.Context) iter.Seq2[*Page[T], error] {
+	return func(yield func(*Page[T], error) bool) {
+		pg, err := newPager(q)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for !pg.done {
+			p, err := pg.next(ctx)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(p.Items) > 0 && !yield(p, nil) {
+				return
+			}
+		}
 	}
-	lu, err := cur.Parse(link)
-	if err != nil || !sameOrigin(lu, q.t.url) || lu.EscapedPath() != q.t.url.EscapedPath() {
-		return nil
-	}
-	vals, err := url.ParseQuery(lu.RawQuery)
-	if err != nil {
-		return nil
-	}
-	if s := vals.Get("$skip"); s != "" && s != strconv.Itoa(skip) {
-		return nil
-	}
-	if vals.Get("$skip") == "" {
-		return nil
-	}
-	return lu
 }

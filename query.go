@@ -51,8 +51,7 @@ func (t *Table[T]) Query() Query[T] { return Query[T]{t: t} }
 // Where returns the table's query filtered by e; see Query.Where.
 func (t *Table[T]) Where(e Expr) Query[T] { return t.Query().Where(e) }
 
-// ToSlice runs the table's empty query: the first page of items. It fails
-// like Query.ToSlice.
+// ToSlice returns every item of the table; see Query.ToSlice.
 func (t *Table[T]) ToSlice(ctx context.Context) ([]T, error) { return t.Query().ToSlice(ctx) }
 
 // All iterates over every item of the table; see Query.All.

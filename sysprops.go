@@ -299,18 +299,6 @@ func (ti *typeInfo) idHash(p any, seed maphash.Seed) (uint64, bool) {
 	return 0, false
 }
 
-// deleteID removes the "id" key from item, a map (of a named map type
-// too); anything else is left alone.
-func deleteID(item any) {
-	if m, ok := item.(map[string]any); ok {
-		delete(m, "id")
-		return
-	}
-	if v := reflect.ValueOf(item); v.Kind() == reflect.Map && !v.IsNil() && v.Type().Key().Kind() == reflect.String {
-		v.SetMapIndex(reflect.ValueOf("id").Convert(v.Type().Key()), reflect.Value{})
-	}
-}
-
 // pageKey identifies the set of items on a page, whatever their order:
 // their number and the sum of their ids' hashes. ok is false when an item
 // has no id.
