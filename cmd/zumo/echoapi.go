@@ -14,13 +14,14 @@ import (
 // backend.
 type echoAPI struct{}
 
-// echo is the answer's shape.
+// echo is the answer's shape, that of the echo API in the project's Node
+// server harness: a parameter given once is a string, given several times
+// an array (as Express parses queries); userId is null without a user.
 type echo struct {
-	Method string              `json:"method"`
-	Path   string              `json:"path"`
-	Query  map[string][]string `json:"query"`
-	Body   json.RawMessage     `json:"body"`
-	User   string              `json:"user,omitempty"`
+	Method string          `json:"method"`
+	Query  map[string]any  `json:"query"`
+	Body   json.RawMessage `json:"body"`
+	UserID *string         `json:"userId"`
 }
 
 func (echoAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +30,14 @@ func (echoAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"cannot read the body"}`, http.StatusBadRequest)
 		return
 	}
-	e := echo{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: json.RawMessage("null")}
+	e := echo{Method: r.Method, Query: map[string]any{}, Body: json.RawMessage("null")}
+	for k, vs := range r.URL.Query() {
+		if len(vs) == 1 {
+			e.Query[k] = vs[0]
+		} else {
+			e.Query[k] = vs
+		}
+	}
 	if len(b) > 0 {
 		if !json.Valid(b) {
 			b, _ = json.Marshal(string(b))
@@ -37,7 +45,7 @@ func (echoAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Body = b
 	}
 	if u, ok := zumotest.UserFromRequest(r); ok {
-		e.User = u.ID
+		e.UserID = &u.ID
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(e)

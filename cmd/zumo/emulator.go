@@ -117,12 +117,16 @@ type statusRecorder struct {
 func (w *statusRecorder) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		nodeLink(w.Header())
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusRecorder) Write(b []byte) (int, error) {
-	w.wrote = true
+	if !w.wrote {
+		w.wrote = true
+		nodeLink(w.Header())
+	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
 	return n, err
@@ -131,3 +135,19 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection (the fault
 // injection that drops connections needs it).
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// nodeLink writes the next-page link the way Microsoft's Node server does,
+// without angle brackets ("URL; rel=next"), because that is the only form
+// the official clients parse: the JavaScript client's pattern keeps the
+// brackets as part of the URL and then cannot follow it. The URL itself
+// stays correct (scheme, host, port, table path), where the Node server's
+// lacks the port and the path.
+func nodeLink(h http.Header) {
+	v := h.Get("Link")
+	if !strings.HasPrefix(v, "<") {
+		return
+	}
+	if u, rest, ok := strings.Cut(v[1:], ">"); ok {
+		h.Set("Link", u+rest)
+	}
+}
