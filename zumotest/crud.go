@@ -100,6 +100,7 @@ func (s *Server) checkReserved(obj map[string]any, op string) error {
 	n := s.names()
 	for _, k := range []string{n.createdAt, n.updatedAt, n.deleted} {
 		if _, ok := obj[k]; ok {
+			//lint:ignore ST1005 the official server's message, word for word
 			return fmt.Errorf("Cannot %s item with property '%s' as it is reserved", op, k)
 		}
 	}

@@ -119,7 +119,6 @@ func send(ctx context.Context, s *Server, rq req) (resp, error) {
 func auth(tok string) map[string]string { return map[string]string{"X-ZUMO-AUTH": tok} }
 
 var (
-	dateRE    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 	guidRE    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	linkRE    = regexp.MustCompile(`^<([^>]+)>; rel=next$`)
 	versionRE = regexp.MustCompile(`^[A-Za-z0-9+/]+=*$`)
