@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,12 +18,18 @@ import (
 
 const pagingRows = 100_000
 
-// bigTable serves pagingRows rows, pageSize at most per page, encoding each
-// page as it is asked for (the table itself is never in memory).
+// bigTable serves pagingRows rows in id order, pageSize at most per page,
+// past All's keyset condition on id and $skip, encoding each page as it is
+// asked for (the table itself is never in memory).
 func bigTable(b *testing.B, pageSize int) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		skip, _ := strconv.Atoi(q.Get("$skip"))
+		// All's keyset condition: the rows after row-NNNNNN.
+		if _, after, ok := strings.Cut(q.Get("$filter"), "(id gt 'row-"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(after, "')"))
+			skip += n + 1
+		}
 		top := pageSize
 		if s := q.Get("$top"); s != "" {
 			if n, _ := strconv.Atoi(s); n > 0 && n < top {
