@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 )
 
 // An Authenticator logs a user in when the auth handler needs a fresh
@@ -72,14 +71,7 @@ func (c *credentials) Format(f fmt.State, verb rune) {
 // server-directed login with provider: {login prefix}/{provider}?session_mode=token.
 // The flow ends at .auth/login/done#token=… (see ParseLoginDone).
 func (s *Service) ServerDirectedURL(provider string) string {
-	prefix := s.LoginPrefix
-	if prefix == "" {
-		prefix = ".auth/login"
-		if s.Legacy {
-			prefix = "login"
-		}
-	}
-	u := s.loginBase().JoinPath(strings.Trim(prefix, "/"), provider)
+	u := s.loginURL(provider)
 	u.RawQuery = "session_mode=token"
 	return u.String()
 }

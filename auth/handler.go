@@ -19,9 +19,10 @@ import (
 	"time"
 
 	"github.com/zumo-go/zumo/internal/owned"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
-const headerAuth = "X-Zumo-Auth"
+const headerAuth = wire.HeaderAuth
 
 // maxKept401 is how much of a 401 body is held in memory while the handler
 // logs in; the rest, if any, stays unread on the original connection.

@@ -95,14 +95,7 @@ func (s *Service) Login(ctx context.Context, provider string, body any) (*User, 
 	if err != nil {
 		return nil, fmt.Errorf("auth: encoding login body: %w", err)
 	}
-	prefix := s.LoginPrefix
-	if prefix == "" {
-		prefix = ".auth/login"
-		if s.Legacy {
-			prefix = "login"
-		}
-	}
-	u := s.loginBase().JoinPath(strings.Trim(prefix, "/"), provider)
+	u := s.loginURL(provider)
 	return s.do(ctx, "login", provider, http.MethodPost, u, b, "")
 }
 
@@ -119,6 +112,15 @@ func (s *Service) Refresh(ctx context.Context, u *User) (*User, error) {
 		return nil, errors.New("auth: refresh needs a user")
 	}
 	return s.do(ctx, "refresh", "", http.MethodGet, s.loginBase().JoinPath(".auth", "refresh"), nil, u.Token())
+}
+
+// loginURL is {login host}/{login prefix}/{provider}.
+func (s *Service) loginURL(provider string) *url.URL {
+	prefix := s.LoginPrefix
+	if prefix == "" {
+		prefix = wire.LoginPrefix(s.Legacy)
+	}
+	return s.loginBase().JoinPath(strings.Trim(prefix, "/"), provider)
 }
 
 func (s *Service) loginBase() *url.URL {
@@ -148,8 +150,8 @@ func (s *Service) do(ctx context.Context, op, provider, method string, u *url.UR
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	if token != "" {
-		req.Header.Set("X-ZUMO-AUTH", token)
-		req.Header.Set("X-ZUMO-FEATURES", "RT")
+		req.Header.Set(wire.HeaderAuth, token)
+		req.Header.Set(wire.HeaderFeatures, "RT")
 	}
 	hc := http.Client{}
 	if s.Client != nil {

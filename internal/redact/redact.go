@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Placeholder replaces every secret value.
@@ -14,7 +16,7 @@ const Placeholder = "REDACTED"
 
 // secretHeaders are the headers whose values are secrets, canonicalised.
 var secretHeaders = map[string]bool{
-	"X-Zumo-Auth":         true,
+	wire.HeaderAuth:       true,
 	"X-Zumo-Application":  true,
 	"Authorization":       true,
 	"Cookie":              true,
