@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/zumo-go/zumo/auth"
-	"github.com/zumo-go/zumo/internal/owned"
 	"github.com/zumo-go/zumo/internal/redact"
 )
 
@@ -73,7 +72,6 @@ func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error
 		}
 	}
 	h := req.Header
-	owned.Mark(h)
 	for k, v := range cl.header {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}

@@ -105,7 +105,7 @@ func TestCoordinatorOneLoginForTheFleet(t *testing.T) {
 		var fails atomic.Int64
 		for i := range 60 {
 			wg.Go(func() {
-				resp, err := rts[i%3].RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+				resp, err := rts[i%3].RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil))
 				if err != nil || resp.StatusCode != 200 {
 					fails.Add(1)
 					return
@@ -148,7 +148,7 @@ func TestCoordinatorAfter401PassesTheRejectedToken(t *testing.T) {
 		h2, rt2 := fleetMember(e, fleet)
 		// Both members start with the shared user.
 		for _, rt := range []http.RoundTripper{rt1, rt2} {
-			resp, err := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+			resp, err := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil))
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatal("before rotation", err)
 			}
@@ -156,7 +156,7 @@ func TestCoordinatorAfter401PassesTheRejectedToken(t *testing.T) {
 		}
 		e.auth.revoke(old.Token()) // the server's key changed
 		for _, rt := range []http.RoundTripper{rt1, rt2} {
-			resp, err := rt.RoundTrip(newReq(t, context.Background(), "POST", appURL+"tables/todo", []byte(`{"a":1}`), true))
+			resp, err := rt.RoundTrip(newReq(t, context.Background(), "POST", appURL+"tables/todo", []byte(`{"a":1}`)))
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("after rotation: %v %v", resp, err)
 			}
@@ -189,7 +189,7 @@ func TestLogoutAndSetUserDuringALoginWin(t *testing.T) {
 		rt := handler.Chain(e.srv, h)
 		done := make(chan *http.Response)
 		go func() {
-			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil))
 			done <- resp
 		}()
 		time.Sleep(500 * time.Millisecond) // the login is under way
@@ -207,7 +207,7 @@ func TestLogoutAndSetUserDuringALoginWin(t *testing.T) {
 
 		// SetUser during a login: the set user stays.
 		go func() {
-			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+			resp, _ := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil))
 			done <- resp
 		}()
 		time.Sleep(500 * time.Millisecond)
@@ -244,7 +244,7 @@ func TestStaleStoredTokenAfter401DoesNotFailTheRequest(t *testing.T) {
 		rt := handler.Chain(e.srv, h)
 		e.auth.revoke(mine.Token())
 		e.auth.revoke(other.Token()) // the key rotated: both are stale
-		resp, err := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil, true))
+		resp, err := rt.RoundTrip(newReq(t, context.Background(), "GET", appURL+"tables/todo", nil))
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("got %v %v, want 200", resp, err)
 		}

@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zumo-go/zumo/internal/owned"
 	"github.com/zumo-go/zumo/internal/wire"
 )
 
@@ -324,18 +323,10 @@ func (h *Handler) usable(st *state) bool {
 
 // Handle implements handler.Handler.
 func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Response, error) {
-	isOwned := owned.Is(req.Header)
 	if own := h.ownOrigin(req.URL.Scheme, req.URL.Host); !own || !h.secure {
 		// Never a token to another origin, or over plain http to a
 		// remote host: strip any the request carries.
-		if _, has := req.Header[headerAuth]; has {
-			if isOwned {
-				delete(req.Header, headerAuth)
-			} else {
-				req = req.Clone(req.Context())
-				req.Header.Del(headerAuth)
-			}
-		}
+		req = withToken(req, nil)
 		resp, err := next.RoundTrip(req)
 		if own && err == nil && resp.StatusCode == http.StatusUnauthorized {
 			// The service's own origin, over plain http to a remote
@@ -367,15 +358,7 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 			st = nst
 		}
 	}
-	if isOwned {
-		if st != nil {
-			req.Header[headerAuth] = st.hdr
-		} else {
-			delete(req.Header, headerAuth)
-		}
-	} else {
-		req = withToken(req, st)
-	}
+	req = withToken(req, st)
 	resp, err := next.RoundTrip(req)
 	if err != nil {
 		return resp, err
@@ -403,8 +386,13 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 	return h.handle401(req, next, st, resp)
 }
 
-// withToken returns a clone of req carrying st's token, or none.
+// withToken returns a clone of req carrying st's token, or none (req
+// itself when it carries none already). The caller's request is never
+// changed, as the RoundTripper contract asks.
 func withToken(req *http.Request, st *state) *http.Request {
+	if _, has := req.Header[headerAuth]; st == nil && !has {
+		return req
+	}
 	r := req.Clone(req.Context())
 	if st != nil {
 		r.Header[headerAuth] = st.hdr
