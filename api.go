@@ -59,15 +59,21 @@ func WithHeader(key, value string) APIOption {
 // under the app URL; a name starting with "/" is an absolute path on the
 // app's host ("/.auth/me").
 func (c *Client) apiURL(name string, params []param) (*url.URL, error) {
-	if name == "" || name == "/" || strings.ContainsAny(name, "?#") {
-		return nil, fmt.Errorf("zumo: invalid API name %q", name)
+	if name == "" || name == "/" {
+		return nil, checkName("API", name, "")
+	}
+	if i := strings.IndexAny(name, "?#"); i >= 0 {
+		return nil, fmt.Errorf("%w: API name %q: contains %q", ErrInvalidName, name, name[i])
 	}
 	abs := strings.HasPrefix(name, "/")
 	segs := strings.Split(strings.TrimPrefix(name, "/"), "/")
 	esc := make([]string, len(segs))
 	for i, s := range segs {
-		if s == "." || s == ".." || (s == "" && i != len(segs)-1) {
-			return nil, fmt.Errorf("zumo: invalid API name %q", name)
+		if s == "" && i == len(segs)-1 {
+			continue // a trailing "/"
+		}
+		if err := checkName("API", name, s); err != nil {
+			return nil, err
 		}
 		esc[i] = url.PathEscape(s)
 	}

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/zumo-go/zumo/auth"
@@ -179,6 +180,11 @@ func parseAppURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q has a fragment", ErrInvalidAppURL, redact.URL(u))
 	case u.User != nil:
 		return nil, fmt.Errorf("%w: user info in the URL is not supported", ErrInvalidAppURL)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%w: port %q is not between 1 and 65535", ErrInvalidAppURL, p)
+		}
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

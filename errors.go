@@ -21,6 +21,11 @@ var (
 	ErrPreconditionFailed = errors.New("zumo: precondition failed")
 	// ErrInvalidID is wrapped by an *InvalidIDError.
 	ErrInvalidID = errors.New("zumo: invalid id")
+	// ErrInvalidName is wrapped by the error of every call on a table, or
+	// of a custom API call, whose name cannot be valid: empty, a path step
+	// ("." or ".."), not valid UTF-8, or holding a control character (and
+	// for a table "/", "?" or "#"). Nothing is sent.
+	ErrInvalidName = errors.New("zumo: invalid name")
 	// ErrInvalidQuery is wrapped by every error about a query that cannot
 	// be sent (a bad literal, a "$" user parameter, …).
 	ErrInvalidQuery = errors.New("zumo: invalid query")
@@ -91,19 +96,27 @@ func (e *Error) Is(target error) bool {
 
 // ConflictError is returned by table writes answered 409 Conflict (a
 // duplicate insert, or a stale version sent without If-Match). Item is the
-// body decoded as T when the server sent one (HasItem tells): the server's
-// copy, or on the official Node server the request item echoed back.
+// body decoded as T when the server sent one (HasItem tells). ServerCopy
+// tells what it is: the server's stored copy (it carries a version), or,
+// as the official Node server answers a duplicate insert, only the request
+// item echoed back — do not resolve a conflict against that.
 type ConflictError[T any] struct {
-	// Err is the response's error: status, message, raw body.
+	// Err is the response's error: status, raw body.
 	Err *Error
 	// Item is the response body decoded as T; the zero T unless HasItem.
 	Item T
 	// HasItem reports whether the body held an item that decoded as T.
 	HasItem bool
+	// ServerCopy reports whether Item is the server's copy (it has a
+	// version) rather than an echo of the request.
+	ServerCopy bool
+
+	id string
 }
 
-// Error describes the failure; it never contains a token or an app key.
-func (e *ConflictError[T]) Error() string { return e.Err.Error() }
+// Error gives the request, the status and the item's id; never the row
+// (it is on Item and Err.Body), a token or an app key.
+func (e *ConflictError[T]) Error() string { return conflictText(e.Err, e.id) }
 
 // Unwrap returns Err, so errors.Is matches the status sentinels.
 func (e *ConflictError[T]) Unwrap() error { return e.Err }
@@ -113,19 +126,30 @@ func (e *ConflictError[T]) Unwrap() error { return e.Err }
 // current item decoded as T, with its version, when the server sent it
 // (HasItem tells); resolve the conflict and retry with that version.
 type PreconditionFailedError[T any] struct {
-	// Err is the response's error: status, message, raw body.
+	// Err is the response's error: status, raw body.
 	Err *Error
 	// Item is the response body decoded as T; the zero T unless HasItem.
 	Item T
 	// HasItem reports whether the body held an item that decoded as T.
 	HasItem bool
+
+	id string
 }
 
-// Error describes the failure; it never contains a token or an app key.
-func (e *PreconditionFailedError[T]) Error() string { return e.Err.Error() }
+// Error gives the request, the status and the item's id; never the row
+// (it is on Item and Err.Body), a token or an app key.
+func (e *PreconditionFailedError[T]) Error() string { return conflictText(e.Err, e.id) }
 
 // Unwrap returns Err, so errors.Is matches the status sentinels.
 func (e *PreconditionFailedError[T]) Unwrap() error { return e.Err }
+
+func conflictText(e *Error, id string) string {
+	s := fmt.Sprintf("zumo: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if id != "" {
+		s += fmt.Sprintf(" (id %s)", describeID(id))
+	}
+	return s
+}
 
 // InvalidIDError is returned before anything is sent when an id cannot be
 // valid. It wraps ErrInvalidID.
@@ -174,7 +198,7 @@ type ResponseError struct {
 // Error describes the failure; it never contains a token or an app key.
 func (e *ResponseError) Error() string {
 	s := fmt.Sprintf("zumo: %s %s: %d: invalid response: %s", e.Method, e.URL, e.StatusCode, e.Reason)
-	if e.Err != nil {
+	if e.Err != nil && e.Err.Error() != e.Reason {
 		s += ": " + e.Err.Error()
 	}
 	return s

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -61,6 +62,26 @@ func checkStringID(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkName checks a table name (kind "table") or a custom API name or
+// path segment (kind "API"): not empty, not a path step, valid UTF-8, no
+// control character. The error wraps ErrInvalidName.
+func checkName(kind, name, segment string) error {
+	reason := ""
+	switch {
+	case segment == "":
+		reason = "empty"
+	case segment == "." || segment == "..":
+		reason = "a path step"
+	case !utf8.ValidString(segment):
+		reason = "not valid UTF-8"
+	case strings.IndexFunc(segment, unicode.IsControl) >= 0:
+		reason = "contains a control character"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s name %q: %s", ErrInvalidName, kind, name, reason)
 }
 
 // itemURL returns base/{escaped id}: the id is one path segment, so "/",

@@ -198,7 +198,7 @@ func (c *Client) decodeJSON(req *http.Request, resp *http.Response, v any, api b
 		if api {
 			return nil
 		}
-		return c.responseError(req, resp, "empty body", nil)
+		return c.responseError(req, resp, "empty body", errEmptyBody)
 	}
 	if err != nil {
 		return c.responseError(req, resp, describeDecodeErr(err, lb), err)
@@ -289,9 +289,20 @@ func describeDecodeErr(err error, lb *limitedBody) string {
 	return "cannot decode JSON"
 }
 
-func (c *Client) responseError(req *http.Request, resp *http.Response, reason string, err error) *ResponseError {
+// responseError is the error for a 2xx body that could not be read or
+// decoded: a *ResponseError, unless the request's context ended meanwhile
+// (a deadline hit while the body was arriving), in which case the context's
+// error comes first and the body is not blamed.
+func (c *Client) responseError(req *http.Request, resp *http.Response, reason string, err error) error {
+	if cerr := req.Context().Err(); cerr != nil {
+		return fmt.Errorf("zumo: %s %s: %w while reading the response", req.Method, redact.URL(req.URL), cerr)
+	}
 	return &ResponseError{StatusCode: resp.StatusCode, Method: req.Method, URL: redact.URL(req.URL), Reason: reason, Err: err}
 }
+
+// errEmptyBody is the cause of a *ResponseError for an empty body where an
+// item was expected.
+var errEmptyBody = errors.New("empty body")
 
 // versionToETag quotes a version for If-Match: wrapped in double quotes,
 // each inner double quote escaped with a backslash.

@@ -49,8 +49,10 @@ func GetTable[T any](c *Client, name string) *Table[T] {
 		t.feature = featUntypedTable
 	}
 	t.err = t.ti.err
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/?#") {
-		t.err = fmt.Errorf("zumo: invalid table name %q", name)
+	if err := checkName("table", name, name); err != nil {
+		t.err = err
+	} else if strings.ContainsAny(name, "/?#") {
+		t.err = fmt.Errorf("%w: table name %q: contains %q", ErrInvalidName, name, name[strings.IndexAny(name, "/?#")])
 	}
 	u := *c.base
 	u.Path = c.base.Path + "tables/" + name
@@ -141,26 +143,24 @@ func (t *Table[T]) Update(ctx context.Context, item T) (T, error) {
 	return t.doItem(ctx, cl)
 }
 
-// Delete removes item (by its id; with If-Match when it has a version). A
-// soft-delete table keeps it, hidden, for Undelete. A stale version fails
-// with *PreconditionFailedError[T].
-func (t *Table[T]) Delete(ctx context.Context, item T) error {
+// Delete removes item (by its id; with If-Match when it has a version) and
+// returns the server's final copy of it when the server sends one (Mobile
+// Apps does; the zero T otherwise). A soft-delete table keeps the row,
+// hidden, with a new version: pass the returned copy to Undelete. A stale
+// version fails with *PreconditionFailedError[T].
+func (t *Table[T]) Delete(ctx context.Context, item T) (T, error) {
+	var zero T
 	id, err := t.idOf(item)
 	if err != nil {
-		return err
+		return zero, err
 	}
 	cl := &call{method: http.MethodDelete, url: t.urlFor(id)}
 	t.concurrency(cl, item)
-	req, err := t.c.newRequest(ctx, cl)
-	if err != nil {
-		return err
+	out, err := t.doItem(ctx, cl)
+	if errors.Is(err, errEmptyBody) {
+		return zero, nil // deleted; the server sent no copy
 	}
-	resp, err := t.c.send(req)
-	if err != nil {
-		return t.typedError(err)
-	}
-	closeBody(resp)
-	return nil
+	return out, err
 }
 
 // Undelete restores a soft-deleted item (Mobile Apps only: ErrNotSupported
@@ -237,7 +237,7 @@ func (t *Table[T]) doItem(ctx context.Context, cl *call) (T, error) {
 	}
 	resp, err := t.c.send(req)
 	if err != nil {
-		return out, t.typedError(err)
+		return out, t.typedError(err, cl.url)
 	}
 	etag := resp.Header.Get("ETag")
 	if err := t.decode(req, resp, &out); err != nil {
@@ -252,7 +252,7 @@ func (t *Table[T]) doItem(ctx context.Context, cl *call) (T, error) {
 // decode decodes a response body into v (a *T or *[]T), mapping legacy
 // system property names when the struct uses the bare ones.
 func (t *Table[T]) decode(req *http.Request, resp *http.Response, v any) error {
-	if !t.c.legacy || t.ti.isMap || t.ti.prefix {
+	if !t.legacyBare {
 		return t.c.decodeJSON(req, resp, v, false)
 	}
 	var raw json.RawMessage
@@ -270,43 +270,68 @@ func (t *Table[T]) decode(req *http.Request, resp *http.Response, v any) error {
 }
 
 // typedError turns a 409 or 412 *Error into the typed error carrying the
-// server's item.
-func (t *Table[T]) typedError(err error) error {
+// server's item. Its text is the status and the item's id, never the row:
+// the row stays on the error's Item and the *Error's Body.
+func (t *Table[T]) typedError(err error, u *url.URL) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err
 	}
 	switch e.StatusCode {
 	case http.StatusConflict:
+		e.Message = http.StatusText(e.StatusCode)
 		ce := &ConflictError[T]{Err: e}
-		ce.HasItem = t.decodeBody(e, &ce.Item)
+		ce.HasItem, ce.ServerCopy = t.decodeBody(e, &ce.Item)
+		ce.id = t.errorID(u, ce.HasItem, ce.Item)
 		return ce
 	case http.StatusPreconditionFailed:
+		e.Message = http.StatusText(e.StatusCode)
 		pe := &PreconditionFailedError[T]{Err: e}
-		pe.HasItem = t.decodeBody(e, &pe.Item)
+		pe.HasItem, _ = t.decodeBody(e, &pe.Item)
+		pe.id = t.errorID(u, pe.HasItem, pe.Item)
 		return pe
 	}
 	return err
 }
 
-// decodeBody decodes an error body as T; false when it is not one.
-func (t *Table[T]) decodeBody(e *Error, item *T) bool {
+// errorID is the id a conflict is about: the item URL's last segment, or
+// for an insert the id of the item in the answer.
+func (t *Table[T]) errorID(u *url.URL, has bool, item T) string {
+	if u.Path != t.url.Path {
+		return u.Path[len(t.url.Path)+1:]
+	}
+	if has {
+		if id, ok := t.ti.itemID(item); ok {
+			s, _ := formatID(id)
+			return s
+		}
+	}
+	return ""
+}
+
+// decodeBody decodes an error body as T: whether it is one, and whether it
+// is the server's copy (it carries a version, in the body or as a strong
+// ETag) rather than the request echoed back (the client never sends a
+// version in a body).
+func (t *Table[T]) decodeBody(e *Error, item *T) (has, server bool) {
 	body := e.Body
 	if len(strings.TrimSpace(string(body))) == 0 || body[0] != '{' {
-		return false
+		return false, false
 	}
-	if t.c.legacy && !t.ti.isMap && !t.ti.prefix {
+	if t.legacyBare {
 		m, err := legacyNames(body)
 		if err != nil {
-			return false
+			return false, false
 		}
 		body = m
 	}
 	if json.Unmarshal(body, item) != nil {
-		return false
+		return false, false
 	}
+	server = t.ti.itemVersion(*item) != ""
 	if v, ok := etagToVersion(e.Header.Get("ETag")); ok {
 		t.ti.setVersion(item, v, t.c.legacy)
+		server = true
 	}
-	return true
+	return true, server
 }

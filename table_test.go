@@ -153,7 +153,8 @@ func TestDeleteUndeleteLookupRefresh(t *testing.T) {
 	})
 	tbl := GetTable[TodoItem](c, "todoitem")
 	ctx := context.Background()
-	require.NoError(t, tbl.Delete(ctx, TodoItem{ID: "a1", Version: "v1"}))
+	_, err := tbl.Delete(ctx, TodoItem{ID: "a1", Version: "v1"})
+	require.NoError(t, err)
 	back, err := tbl.Undelete(ctx, TodoItem{ID: "a1", Version: "v1"})
 	require.NoError(t, err)
 	assert.Equal(t, TodoItem{ID: "a1", Text: "back", Version: "v2"}, back)
@@ -204,7 +205,8 @@ func TestInvalidIDsAreRejectedBeforeSending(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidID)
 	_, err = tbl.Update(ctx, TodoItem{Text: "no id"})
 	assert.ErrorIs(t, err, ErrInvalidID)
-	assert.ErrorIs(t, tbl.Delete(ctx, TodoItem{}), ErrInvalidID)
+	_, err = tbl.Delete(ctx, TodoItem{})
+	assert.ErrorIs(t, err, ErrInvalidID)
 	assert.Zero(t, requests.Load(), "nothing may be sent for an invalid id")
 
 	// 255 UTF-16 code units is fine.

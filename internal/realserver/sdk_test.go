@@ -198,7 +198,7 @@ func TestSDKTypedCRUD(t *testing.T) {
 
 	// Stale delete → 412 as well.
 	resetCounters(t, s)
-	err = todos.Delete(ctx, upd) // upd's version is stale now
+	_, err = todos.Delete(ctx, upd) // upd's version is stale now
 	require.ErrorAs(t, err, &pf)
 	assert.Equal(t, resolved.Version, pf.Item.Version)
 	expectCounters(t, s, requests(1))
@@ -210,6 +210,7 @@ func TestSDKTypedCRUD(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, zumo.ErrConflict)
 	require.True(t, ce.HasItem)
+	assert.False(t, ce.ServerCopy, "an echo of the request is not the server's copy")
 	assert.Equal(t, "duplicate", ce.Item.Text, "the official server echoes the request item")
 	assert.Equal(t, ins.ID, ce.Item.ID)
 	expectCounters(t, s, requests(1))
@@ -217,7 +218,10 @@ func TestSDKTypedCRUD(t *testing.T) {
 	// Delete, then the lookup is a 404; IncludeDeleted lists it; undelete
 	// brings it back.
 	resetCounters(t, s)
-	require.NoError(t, todos.Delete(ctx, resolved))
+	gone, err := todos.Delete(ctx, resolved)
+	require.NoError(t, err)
+	assert.True(t, gone.Deleted, "Delete returns the server's final copy")
+	assert.NotEqual(t, resolved.Version, gone.Version)
 	_, err = todos.Lookup(ctx, ins.ID)
 	require.ErrorIs(t, err, zumo.ErrNotFound)
 	assert.Equal(t, 404, statusOf(err))
@@ -230,7 +234,8 @@ func TestSDKTypedCRUD(t *testing.T) {
 	require.Len(t, l, 1)
 	assert.True(t, l[0].Deleted)
 	assert.Equal(t, "lost update", l[0].Text)
-	und, err := todos.Undelete(ctx, l[0])
+	assert.Equal(t, gone.Version, l[0].Version)
+	und, err := todos.Undelete(ctx, gone) // the value in hand
 	require.NoError(t, err)
 	assert.False(t, und.Deleted)
 	assert.NotEqual(t, l[0].Version, und.Version)
@@ -290,7 +295,8 @@ func TestSDKOddIDs(t *testing.T) {
 		require.Len(t, l, 1, "query %q", id)
 		assert.Equal(t, id, l[0].ID)
 
-		require.NoError(t, todos.Delete(ctx, up), "delete %q", id)
+		_, err = todos.Delete(ctx, up)
+		require.NoError(t, err, "delete %q", id)
 		_, err = todos.Lookup(ctx, id)
 		assert.ErrorIs(t, err, zumo.ErrNotFound, "lookup of deleted %q", id)
 		_, err = todos.Undelete(ctx, TodoItem{ID: id})
@@ -342,7 +348,9 @@ func TestSDKUntypedTable(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "dup", ce.Item["text"])
 
-	require.NoError(t, tbl.Delete(ctx, map[string]any{"id": id}))
+	gone, err := tbl.Delete(ctx, map[string]any{"id": id})
+	require.NoError(t, err)
+	assert.Equal(t, true, gone["deleted"])
 	_, err = tbl.Lookup(ctx, id)
 	assert.ErrorIs(t, err, zumo.ErrNotFound)
 	und, err := tbl.Undelete(ctx, map[string]any{"id": id})
@@ -403,7 +411,8 @@ func TestSDKQueries(t *testing.T) {
 	seedTodos(t, c, []map[string]any{{"id": "other", "text": "Alpha", "priority": 1, "category": "other"}})
 	_, err := todos.Insert(ctx, TodoItem{ID: "gone", Text: "Alpha", Priority: 1, Category: cat})
 	require.NoError(t, err)
-	require.NoError(t, todos.Delete(ctx, TodoItem{ID: "gone"}))
+	_, err = todos.Delete(ctx, TodoItem{ID: "gone"})
+	require.NoError(t, err)
 
 	base := todos.Where(zumo.Field("category").Eq(cat))
 	byID := func(ids ...string) []string { return ids }
