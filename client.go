@@ -120,7 +120,7 @@ func NewClient(appURL string, opts ...Option) (*Client, error) {
 		}
 	}
 	if base0 == nil {
-		base0 = http.DefaultTransport
+		base0 = defaultTransport()
 	}
 
 	// The login service talks to the plain transport: login and refresh

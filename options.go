@@ -38,15 +38,22 @@ func WithLegacyMobileServices(appKey string) Option {
 	return func(o *options) { o.legacy, o.appKey = true, appKey }
 }
 
-// WithHTTPClient sends requests through a copy of hc: its Timeout, Jar and
-// CheckRedirect are kept and its Transport becomes the base of the handler
-// chain (nil means http.DefaultTransport). hc itself is never changed.
+// WithHTTPClient sends requests through a copy of hc: its Timeout and Jar
+// are kept, its CheckRedirect is asked about same-origin redirects (one to
+// another origin is never followed), and its Transport, used as given,
+// becomes the base of the handler chain (nil means the client's default
+// transport). hc itself is never changed.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) { o.httpClient = hc }
 }
 
-// WithTransport sets the RoundTripper at the bottom of the handler chain;
-// it takes precedence over the Transport of WithHTTPClient.
+// WithTransport sets the RoundTripper at the bottom of the handler chain,
+// used as given for the client's requests and its logins; it takes
+// precedence over the Transport of WithHTTPClient. Without either, the
+// client uses a transport shared by all clients of the process and tuned
+// for one service and many goroutines: idle connections per host sized for
+// concurrency, HTTP/2 attempted, bounded dial, TLS handshake and idle
+// times, and the proxy from the environment (HTTPS_PROXY, NO_PROXY).
 func WithTransport(rt http.RoundTripper) Option {
 	return func(o *options) { o.transport = rt }
 }

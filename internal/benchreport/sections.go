@@ -14,6 +14,7 @@ func sections() []section {
 		filterEngine(),
 		redisHotPath(),
 		redisFleet(),
+		connectionReuse(),
 	}
 }
 
