@@ -312,7 +312,8 @@ func (sc *SyncContext) send(ctx context.Context, table string, kind OpKind, item
 	case OpUpdate:
 		out, err = jt.Update(ctx, m)
 	default:
-		return nil, jt.Delete(ctx, m)
+		_, err = jt.Delete(ctx, m)
+		return nil, err
 	}
 	if err != nil {
 		return nil, err

@@ -214,7 +214,7 @@ func newTableIDCmd(g *globals, op, short string) *cobra.Command {
 			t := c.Table(args[0])
 			item := map[string]any{"id": args[1]}
 			if op == "delete" {
-				if err := t.Delete(cmd.Context(), item); err != nil {
+				if _, err := t.Delete(cmd.Context(), item); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.io.err, "deleted %s\n", args[1])

@@ -106,7 +106,7 @@ func (a *api) update(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) remove(w http.ResponseWriter, r *http.Request) {
 	item := Todo{ID: r.PathValue("id"), Version: r.URL.Query().Get("version")}
-	if err := a.todos.Delete(r.Context(), item); err != nil {
+	if _, err := a.todos.Delete(r.Context(), item); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -25,7 +25,7 @@ func connectionReuse() section {
 				b.goal("new connections per 1,000 requests, zumo, "+v, "≤ N + 4 = 36", z.m("newconns/1000req"), z.m("newconns/1000req") <= goroutines+4)
 			}
 			d, o := b.get("BenchmarkConcurrentTLS/default/http1/sdk"), b.get("BenchmarkConcurrentTLS/old-default/http1/sdk")
-			b.note("Without multiplexing (the http1 rows) the default transport opened %s connections in all for %s requests from %s goroutines, "+
+			b.note("Without multiplexing the default transport opened %s connections in all for %s requests from %s goroutines, "+
 				"the old default %s: every connection beyond the pool's idle limit is a TLS handshake and a socket left in TIME_WAIT. "+
 				"Connections beyond one per goroutine are net/http dialling while another connection is being freed.",
 				num(d.m("newconns/1000req")*requests/1000), num(requests), num(goroutines), num(o.m("newconns/1000req")*requests/1000))

@@ -83,7 +83,8 @@ func testPull(t *testing.T, open Opener) {
 		clock.Advance(time.Millisecond)
 		cur, err = online.Lookup(ctx, "i8")
 		require.NoError(t, err)
-		require.NoError(t, online.Delete(ctx, cur))
+		_, err = online.Delete(ctx, cur)
+		require.NoError(t, err)
 
 		res, err = e.tbl.Pull(ctx, "high", high)
 		require.NoError(t, err)
