@@ -8,7 +8,8 @@ import (
 )
 
 // The shared login flight: one store load, refresh or login at a time for
-// every request that needs a user, through the store's Coordinator.
+// every request that needs a user, through one Coordinator — the store's
+// own when a fleet shares it, else a local one (see local).
 
 // flight is one shared login (or store load, or refresh).
 type flight struct {
@@ -163,73 +164,64 @@ func (h *Handler) run(ctx context.Context, stale *state, why need) (*state, fate
 		base = nil
 	}
 
-	// A store shared by a fleet makes the decision for every process:
-	// adopt what another process saved, or log in under the fleet's lock.
-	if co, ok := h.store.(Coordinator); ok && why != needLogin {
-		rejectedTok := ""
-		if why == needAfter401 && stale != nil {
-			rejectedTok = stale.user.Token()
-		}
-		var renewed bool
-		var asked time.Time
-		u, err := co.Coordinate(ctx, h.key, rejectedTok,
-			func(u *User) bool { return u != nil && !rejected(u.Token()) && !h.expiredSoon(u) },
-			func(ctx context.Context) (*User, error) {
-				nu, at, err := h.renew(ctx, base, force, stale, why == needLogin)
-				renewed, asked = true, at
-				return nu, err
-			})
+	if why == needLogin {
+		// Login: the Authenticator, whatever the store holds.
 		h.loaded.Store(true)
+		nu, asked, err := h.renew(ctx, base, force, stale, true)
 		if err != nil {
 			return nil, known, err
 		}
-		if !renewed {
-			h.storeLoads.Add(1)
-			h.debug(ctx, "auth: using the user the fleet shares", u)
-			st := h.newState(u, time.Time{})
-			st.adopted = true
-			return st, known, nil
+		return h.newState(nu, asked), toSave, nil
+	}
+
+	// The coordinator decides: adopt a usable user from the store (saved
+	// by another process, or at first use), or renew. A fleet's store
+	// renews under the fleet's lock and saves the result itself.
+	rejectedTok := ""
+	if why == needAfter401 && stale != nil {
+		rejectedTok = stale.user.Token()
+	}
+	var candidate *User // a stored user expired within the refresh grace
+	usable := func(u *User) bool {
+		switch {
+		case u == nil || rejected(u.Token()) || stale != nil && u.Token() == stale.user.Token():
+			return false
+		case !h.expiredSoon(u):
+			return true
+		case u.unreadable:
+			h.warn(ctx, "auth: the stored user's token cannot be read; treating the entry as corrupt (a login replaces it)")
+		case base == nil && h.inGrace(u):
+			candidate = u
 		}
-		if asked.IsZero() {
-			return base, known, nil
+		return false
+	}
+	var renewed bool
+	var asked time.Time
+	used := base
+	u, err := h.co.Coordinate(ctx, h.key, rejectedTok, usable, func(ctx context.Context) (*User, error) {
+		if used == nil && candidate != nil {
+			used = h.newState(candidate, time.Time{})
 		}
+		nu, at, err := h.renew(ctx, used, force, stale, false)
+		renewed, asked = true, at
+		return nu, err
+	})
+	h.loaded.Store(true)
+	switch {
+	case err != nil:
+		return nil, known, err
+	case !renewed:
+		h.storeLoads.Add(1)
+		h.debug(ctx, "auth: using the stored user", u)
+		st := h.newState(u, time.Time{})
+		st.adopted = true
+		return st, known, nil
+	case asked.IsZero():
+		return used, known, nil
+	case h.fleet:
 		return h.newState(u, asked), toAnnounce, nil
 	}
-
-	// 1. The store: at first use, or whenever another process may have
-	// logged in for us.
-	if h.store != nil && why != needLogin {
-		su, err := h.store.Load(ctx, h.key)
-		h.loaded.Store(true)
-		switch {
-		case err == nil && su != nil && !rejected(su.Token()) && (stale == nil || su.Token() != stale.user.Token()):
-			if !h.expiredSoon(su) {
-				h.storeLoads.Add(1)
-				h.debug(ctx, "auth: using the stored user", su)
-				st := h.newState(su, time.Time{})
-				st.adopted = true
-				return st, known, nil
-			}
-			if su.unreadable {
-				h.warn(ctx, "auth: the stored user's token cannot be read; treating the entry as corrupt (a login replaces it)")
-			} else if base == nil && h.inGrace(su) {
-				base = h.newState(su, time.Time{}) // a refresh candidate
-			}
-		case err != nil && !errors.Is(err, ErrNoUser):
-			h.logf(ctx, "auth: user store load failed; treating it as empty", err)
-		}
-	} else {
-		h.loaded.Store(true)
-	}
-
-	nu, asked, err := h.renew(ctx, base, force, stale, why == needLogin)
-	if err != nil {
-		return nil, known, err
-	}
-	if asked.IsZero() {
-		return base, known, nil
-	}
-	return h.newState(nu, asked), toSave, nil
+	return h.newState(u, asked), toSave, nil
 }
 
 // renew refreshes base (2.) or logs in (3.). It returns the user and when

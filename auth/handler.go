@@ -37,6 +37,8 @@ type Handler struct {
 	svc          *Service
 	authn        Authenticator
 	store        Store
+	co           Coordinator // the store's, or local: how a flight gets a user
+	fleet        bool        // co is the store's own: it saves what it logs in
 	key          string
 	initial      *User
 	skew         time.Duration
@@ -90,6 +92,10 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 	}
 	if svc.Legacy {
 		h.refresh = false
+	}
+	h.co, h.fleet = h.store.(Coordinator)
+	if !h.fleet {
+		h.co = local{Store: h.store, logf: h.logf}
 	}
 	if h.insecure {
 		svc.AllowInsecureHTTP = true

@@ -75,3 +75,29 @@ type Coordinator interface {
 	// error through its own logging; it returns login's error as is.
 	Coordinate(ctx context.Context, key, rejected string, usable func(*User) bool, login func(context.Context) (*User, error)) (*User, error)
 }
+
+// local is the Coordinator of a store that no fleet shares, or of no store
+// at all, so that the handler has one path: within one process the single
+// flight already makes its calls one at a time. It adopts the stored user
+// when usable, else calls login. It saves nothing: the flight saves a new
+// user itself, unless SetUser or Logout has overruled it meanwhile.
+type local struct {
+	Store // nil: no store
+	logf  func(ctx context.Context, msg string, err error)
+}
+
+// Coordinate implements Coordinator.
+func (l local) Coordinate(ctx context.Context, key, rejected string, usable func(*User) bool, login func(context.Context) (*User, error)) (*User, error) {
+	if l.Store != nil {
+		u, err := l.Load(ctx, key)
+		switch {
+		case err == nil:
+			if u != nil && u.Token() != rejected && usable(u) {
+				return u, nil
+			}
+		case !errors.Is(err, ErrNoUser):
+			l.logf(ctx, "auth: user store load failed; treating it as empty", err)
+		}
+	}
+	return login(ctx)
+}
