@@ -55,6 +55,10 @@ func (m *memTable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(strings.TrimLeft(m.ids[i], "abcdefghijklmnopqrstuvwxyz"))
 		out = append(out, row{ID: m.ids[i], N: n})
 	}
+	if len(out) == m.pageSize && start+skip+len(out) < len(m.ids) {
+		// Cut short by the page size: announced, as the official servers do.
+		w.Header().Set("Link", fmt.Sprintf("%s?$skip=%d; rel=next", r.URL.Path, start+skip+len(out)))
+	}
 	writeJSON(w, 200, out)
 }
 
@@ -223,6 +227,7 @@ func TestToSliceFollowsPages(t *testing.T) {
 	}{
 		{"54 rows, pages of 50", 54, func(q Query[row]) Query[row] { return q }, 54, []string{"", ""}, 2},
 		{"Take stops it", 120, func(q Query[row]) Query[row] { return q.Take(70) }, 70, []string{"70", "20"}, 2},
+		{"shorter than asked, no link: the end", 30, func(q Query[row]) Query[row] { return q.Take(40) }, 30, []string{"40"}, 1},
 		{"Take(5000) asks 1000 at a time", 2500, func(q Query[row]) Query[row] { return q.Take(5000) }, 2500, []string{"1000", "1000", "1000"}, 3},
 		{"an empty table", 0, func(q Query[row]) Query[row] { return q }, 0, []string{""}, 1},
 	}

@@ -5,11 +5,11 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // pager is where a query's paging has got to: the cursor (a keyset
@@ -25,6 +25,7 @@ type pager[T any] struct {
 	link      *url.URL // a next link to follow ($skip paging only)
 	remaining int      // what Take still allows; -1: no Take
 	maxSeen   int      // the longest page so far
+	asked     int      // the $top of the last request; 0: none
 	done      bool
 
 	byIDs               bool             // pages are told apart by their ids when they have them
@@ -44,8 +45,11 @@ type pageMark struct {
 }
 
 func newPager[T any](q Query[T]) (*pager[T], error) {
-	if _, err := q.appendQuery(nil, 0, false, 0, false); err != nil {
-		return nil, err
+	if q.t == nil || q.hasTop && q.top == 0 {
+		// Nothing to fetch (or no table): report the query's errors all the same.
+		if _, err := q.appendQuery(nil, 0, false, 0, false); err != nil {
+			return nil, err
+		}
 	}
 	pg := &pager[T]{q: q, rq: q, skip: q.skip, hasSkip: q.hasSkip, remaining: -1,
 		seed: maphash.MakeSeed(), seen: map[pageMark]int{}}
@@ -74,9 +78,31 @@ func newPager[T any](q Query[T]) (*pager[T], error) {
 		}
 	}
 	if slices.ContainsFunc(pg.keys, func(k orderKey) bool { return !isIDKey(k) }) {
-		pg.body = new(bytes.Buffer) // null values are only seen in the body
+		pg.body = bodies.Get().(*bytes.Buffer) // null values are only seen in the body
 	}
 	return pg, nil
+}
+
+// bodies recycles the buffers pagers keep the last body in.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// close gives back what the pager holds.
+func (pg *pager[T]) close() {
+	if pg.body != nil && pg.body.Cap() <= 4<<20 {
+		pg.body.Reset()
+		bodies.Put(pg.body)
+	}
+	pg.body = nil
+}
+
+// Write hashes b and, when the keys need it, keeps it: the pager is the
+// tee of the body being read.
+func (pg *pager[T]) Write(b []byte) (int, error) {
+	_, _ = pg.hash.Write(b)
+	if pg.body != nil {
+		pg.body.Write(b)
+	}
+	return len(b), nil
 }
 
 func isIDKey(k orderKey) bool { return strings.EqualFold(k.field, "id") }
@@ -103,14 +129,16 @@ func (pg *pager[T]) next(ctx context.Context) (*Page[T], error) {
 		u.RawQuery = string(raw)
 	}
 	usedSkip := pg.link != nil || pg.hasSkip
+	pg.asked = 0
+	if pg.link == nil && pg.remaining > 0 {
+		pg.asked = min(pg.remaining, maxRequestTop)
+	}
 	pg.link = nil
 	pg.hash.Reset()
-	var tee io.Writer = &pg.hash
 	if pg.body != nil {
 		pg.body.Reset()
-		tee = io.MultiWriter(&pg.hash, pg.body)
 	}
-	p, err := pg.rq.fetch(ctx, u, features, tee)
+	p, err := pg.rq.fetch(ctx, u, features, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -119,26 +147,30 @@ func (pg *pager[T]) next(ctx context.Context) (*Page[T], error) {
 		pg.done = true
 		return p, nil
 	}
-	mark := pg.mark(p.Items)
-	first, repeated := pg.seen[mark]
-	if repeated {
-		pg.repeats++
-		if err := pg.judgeRepeat(ctx, first, usedSkip); err != nil {
-			return nil, err
+	// The first page cannot repeat one; a page that fills Take is the
+	// last: neither needs a fingerprint.
+	if pg.pages > 0 || pg.remaining < 0 || n < pg.remaining {
+		mark := pg.mark(p.Items)
+		if first, repeated := pg.seen[mark]; repeated {
+			pg.repeats++
+			if err := pg.judgeRepeat(ctx, first, usedSkip); err != nil {
+				return nil, err
+			}
+			pg.pages++
+			pg.advance(p, u)
+			p.Items = nil // yielded before
+			return p, nil
 		}
-	} else {
 		pg.seen[mark] = pg.pages
 	}
 	pg.pages++
-	pg.advance(p, u)
-	if repeated {
-		p.Items = nil // yielded before
-		return p, nil
-	}
 	if pg.remaining >= 0 {
 		p.Items = p.Items[:min(n, pg.remaining):min(n, pg.remaining)]
 		pg.remaining -= len(p.Items)
-		pg.done = pg.done || pg.remaining == 0
+		pg.done = pg.remaining == 0
+	}
+	if !pg.done {
+		pg.advance(p, u)
 	}
 	for _, it := range p.Items {
 		deleteKeys(any(it), pg.strip)
@@ -150,8 +182,11 @@ func (pg *pager[T]) next(ctx context.Context) (*Page[T], error) {
 // it was the last.
 func (pg *pager[T]) advance(p *Page[T], u *url.URL) {
 	n := len(p.Items)
-	if p.NextLink == "" && n < pg.maxSeen {
-		pg.done = true // shorter than a page the server sent before, and no link: the end
+	if p.NextLink == "" && (n < pg.maxSeen || n < pg.asked) {
+		// Shorter than a page the server sent before, or than the $top
+		// asked for, and no link: the end. (The official servers send a
+		// next link whenever they cut a page short.)
+		pg.done = true
 	}
 	pg.maxSeen = max(pg.maxSeen, n)
 	if pg.keys != nil {

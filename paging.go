@@ -53,8 +53,8 @@ func (q Query[T]) ToSlice(ctx context.Context) ([]T, error) {
 // its ordering fields selected too (a map item gets no key it did not
 // select; a struct's fields are filled).
 //
-// All stops after an empty page, or after a page shorter than an earlier
-// one with no next link. It never runs for ever: each page's set of ids (or
+// All stops after an empty page, or after a page with no next link that
+// is shorter than an earlier one or than the $top it asked for. It never runs for ever: each page's set of ids (or
 // its body, for items without usable ids) is remembered (memory grows with
 // the number of pages, not of rows); a page seen before is not yielded
 // again, and when repeats outnumber the distinct pages, or a server that
@@ -86,6 +86,7 @@ func (q Query[T]) pages(ctx context.Context) iter.Seq2[*Page[T], error] {
 			yield(nil, err)
 			return
 		}
+		defer pg.close()
 		for !pg.done {
 			p, err := pg.next(ctx)
 			if err != nil {
