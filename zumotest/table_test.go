@@ -1,6 +1,7 @@
 package zumotest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -183,6 +184,8 @@ func TestUpdate(t *testing.T) {
 		{"id mismatch", "/tables/todoitem/1", `{"id":"2"}`, nil, http.StatusBadRequest, false},
 		{"malformed JSON", "/tables/todoitem/1", `{"text"`, nil, http.StatusBadRequest, false},
 		{"missing row", "/tables/todoitem/2", `{"text":"x"}`, nil, http.StatusNotFound, false},
+		{"version not a string", "/tables/todoitem/1", `{"text":"x","version":3}`, nil, http.StatusBadRequest, false},
+		{"nested value", "/tables/todoitem/1", `{"text":{"a":1}}`, nil, http.StatusBadRequest, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -687,4 +690,68 @@ func TestBodyLimitsAndOptions(t *testing.T) {
 
 	assert.Panics(t, func() { New(WithLogin("custom", nil)) })
 	assert.Panics(t, func() { New(WithAPI("a/b", http.NotFoundHandler())) })
+}
+
+func TestSeedRowForms(t *testing.T) {
+	tests := []struct {
+		name    string
+		row     any
+		wantErr string // "" when the row is accepted
+		check   func(t *testing.T, row map[string]any)
+	}{
+		{name: "json.RawMessage", row: json.RawMessage(`{"id":"r","n":1}`),
+			check: func(t *testing.T, row map[string]any) { assert.Equal(t, 1.0, row["n"]) }},
+		{name: "[]byte", row: []byte(`{"id":"b"}`)},
+		{name: "empty id gets a GUID", row: `{"id":"","text":"x"}`,
+			check: func(t *testing.T, row map[string]any) { assert.Regexp(t, guidRE, row["id"]) }},
+		{name: "dates kept to the millisecond", row: `{"id":"d","createdAt":"2021-05-06T07:08:09.123456Z","updatedAt":"2022-01-01T00:00:00+02:00"}`,
+			check: func(t *testing.T, row map[string]any) {
+				assert.Equal(t, "2021-05-06T07:08:09.123Z", row["createdAt"])
+				assert.Equal(t, "2021-12-31T22:00:00.000Z", row["updatedAt"], "converted to UTC")
+			}},
+		{name: "zero date means now", row: `{"id":"z","createdAt":"0001-01-01T00:00:00Z"}`,
+			check: func(t *testing.T, row map[string]any) { assert.Equal(t, "2024-01-02T03:04:05.678Z", row["createdAt"]) }},
+		{name: "version in the row is replaced", row: `{"id":"v","version":"mine"}`,
+			check: func(t *testing.T, row map[string]any) { assert.NotEqual(t, "mine", row["version"]) }},
+		{name: "not JSON", row: `{"id":`, wantErr: "the row is not valid JSON"},
+		{name: "empty", row: ``, wantErr: "the row must be a JSON object, and it is empty"},
+		{name: "not an object", row: `[1]`, wantErr: "the row must be a JSON object"},
+		{name: "id not a string", row: `{"id":7}`, wantErr: "the id must be a string"},
+		{name: "bad date", row: `{"id":"x","createdAt":"yesterday"}`, wantErr: "createdAt"},
+		{name: "date not a string", row: `{"id":"x","updatedAt":12}`, wantErr: "updatedAt must be an RFC 3339 string"},
+		{name: "deleted not a boolean", row: `{"id":"x","deleted":"yes"}`, wantErr: "deleted must be a boolean"},
+		{name: "nested value", row: `{"id":"x","tags":["a"]}`, wantErr: "objects and arrays are not supported"},
+		{name: "unmarshalable", row: map[string]any{"f": func() {}}, wantErr: "unsupported type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(WithClock(NewClock(epoch).Now), WithTable("t"))
+			err := s.Seed("t", tt.row)
+			rows, rerr := s.Rows("t")
+			require.NoError(t, rerr)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Contains(t, err.Error(), `zumotest: seed "t"`)
+				assert.Empty(t, rows, "nothing stored")
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			if tt.check != nil {
+				tt.check(t, rows[0])
+			}
+		})
+	}
+}
+
+func TestInspectMissingTable(t *testing.T) {
+	s := New(WithTable("t"))
+	_, err := s.Rows("nope")
+	assert.EqualError(t, err, `zumotest: no table "nope"`)
+	assert.EqualError(t, s.Truncate("nope"), `zumotest: no table "nope"`)
+	_, ok := s.Row("nope", "x")
+	assert.False(t, ok)
+	_, ok = s.Row("t", "x")
+	assert.False(t, ok, "no such row")
 }
