@@ -15,6 +15,8 @@ func sections() []section {
 		redisHotPath(),
 		redisFleet(),
 		connectionReuse(),
+		cliCommand(),
+		serveVsOfficial(),
 	}
 }
 
