@@ -119,13 +119,19 @@ func (c *Client) apiCall(name, feature string, opts []APIOption) (*apiCall, *cal
 }
 
 // InvokeAPI calls the custom API name with body marshalled as JSON (nil:
-// no body) and decodes the answer into a TOut; an empty answer leaves the
-// zero TOut. Options set the method (default POST), parameters and
-// headers. It fails with *Error for a status outside 2xx, *ResponseError
-// for an answer that does not decode, or the transport's error.
+// no body; a json.RawMessage is sent as it is, once checked) and decodes
+// the answer into a TOut; an empty answer leaves the zero TOut. For the
+// answer as it came, use InvokeAPI[json.RawMessage]; for a body that is
+// not JSON, InvokeAPIRaw. Options set the method (default POST),
+// parameters and headers. It fails with *Error for a status outside 2xx,
+// *ResponseError for an answer that does not decode, or the transport's
+// error.
+//
+// InvokeAPI is a function, not a method, because Go methods cannot have
+// type parameters (see the package documentation).
 func InvokeAPI[TOut any](ctx context.Context, c *Client, name string, body any, opts ...APIOption) (TOut, error) {
 	var out TOut
-	_, cl, err := c.apiCall(name, featTypedAPI, opts)
+	_, cl, err := c.apiCall(name, apiFeature[TOut](), opts)
 	if err != nil {
 		return out, err
 	}
@@ -145,33 +151,15 @@ func InvokeAPI[TOut any](ctx context.Context, c *Client, name string, body any, 
 	return out, c.decodeJSON(req, resp, &out, true)
 }
 
-// InvokeAPIJSON calls the custom API name with a JSON body (nil: none) and
-// returns the JSON answer as it came (nil for an empty body). It fails like
-// InvokeAPI, and with *ResponseError when the answer is not JSON.
-func (c *Client) InvokeAPIJSON(ctx context.Context, name string, body json.RawMessage, opts ...APIOption) (json.RawMessage, error) {
-	_, cl, err := c.apiCall(name, featJSONAPI, opts)
-	if err != nil {
-		return nil, err
+// apiFeature is the X-ZUMO-FEATURES code of a custom API call answered
+// as TOut: untyped JSON (AJ) or a typed value (AT), as the official
+// clients tell their JSON and typed calls apart.
+func apiFeature[TOut any]() string {
+	switch any((*TOut)(nil)).(type) {
+	case *json.RawMessage, *map[string]any, *[]any, *any:
+		return featJSONAPI
 	}
-	if body != nil {
-		if !json.Valid(body) {
-			return nil, fmt.Errorf("zumo: API body is not valid JSON")
-		}
-		cl.body = body
-	}
-	req, err := c.newRequest(ctx, cl)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.send(req)
-	if err != nil {
-		return nil, err
-	}
-	var out json.RawMessage
-	if err := c.decodeJSON(req, resp, &out, true); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return featTypedAPI
 }
 
 // InvokeAPIRaw calls the custom API name with a raw body (nil: none) of

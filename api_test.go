@@ -57,15 +57,15 @@ func TestInvokeAPIDefaultsAndAbsolutePaths(t *testing.T) {
 	})
 	_, err := InvokeAPI[struct{}](context.Background(), c, "ping", nil)
 	require.NoError(t, err)
-	raw, err := c.InvokeAPIJSON(context.Background(), "/.auth/me", nil, WithMethod("get"))
+	raw, err := InvokeAPI[json.RawMessage](context.Background(), c, "/.auth/me", nil, WithMethod("get"))
 	require.NoError(t, err)
 	assert.JSONEq(t, `[{"user_id":"u"}]`, string(raw))
 
 	for _, bad := range []string{"", "/", "a/../b", "a?b", "a#b", "./x"} {
-		_, err := c.InvokeAPIJSON(context.Background(), bad, nil)
+		_, err := InvokeAPI[json.RawMessage](context.Background(), c, bad, nil)
 		assert.Error(t, err, bad)
 	}
-	_, err = c.InvokeAPIJSON(context.Background(), "ping", json.RawMessage(`{not json`))
+	_, err = InvokeAPI[json.RawMessage](context.Background(), c, "ping", json.RawMessage(`{not json`))
 	assert.Error(t, err)
 }
 
@@ -106,8 +106,8 @@ func TestInvokeAPIErrors(t *testing.T) {
 	mux.HandleFunc("/api/feat", func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "X-ZUMO-FEATURES", "OL")
 	})
-	_, err = c.InvokeAPIJSON(context.Background(), "feat", nil, WithHeader("X-ZUMO-FEATURES", "OL"))
+	_, err = InvokeAPI[json.RawMessage](context.Background(), c, "feat", nil, WithHeader("X-ZUMO-FEATURES", "OL"))
 	require.NoError(t, err)
-	_, err = c.InvokeAPIJSON(context.Background(), "feat", nil, WithParams(make(chan int)))
+	_, err = InvokeAPI[json.RawMessage](context.Background(), c, "feat", nil, WithParams(make(chan int)))
 	assert.ErrorIs(t, err, ErrInvalidQuery)
 }

@@ -11,12 +11,22 @@
 //	todos := zumo.GetTable[TodoItem](client, "todoitem")
 //	open, err := todos.Where(zumo.Field("complete").Eq(false)).Take(10).ToSlice(ctx)
 //
+// Calls that take a type parameter are functions, everything else is a
+// method: Go methods cannot have type parameters. So a typed table is
+// GetTable[T](c, name) while its untyped twin is the method c.Table(name),
+// and a custom API call is InvokeAPI[T](ctx, c, name, body) — with
+// InvokeAPI[json.RawMessage] for the answer as it came — beside the method
+// c.InvokeAPIRaw for bodies that are not JSON. Once you hold a *Table[T] or
+// a Query[T], its operations are methods.
+//
+// A redirect to another origin than the app URL's is never followed (see
+// ErrCrossOriginRedirect); same-origin redirects are.
+//
 // A Client and everything it hands out (tables, queries) is safe for
 // concurrent use.
 package zumo
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -55,14 +65,13 @@ type Client struct {
 	hdrAPIVal  []string
 }
 
-// Header names of the protocol (docs/protocol.md §3).
+// Header names of the protocol (docs/protocol.md §3) that only the client
+// sends; those package auth sends too are in internal/wire.
 const (
-	headerAuth         = "X-Zumo-Auth"
 	headerApplication  = "X-Zumo-Application"
 	headerAPIVersion   = "Zumo-Api-Version"
 	headerInstallation = "X-Zumo-Installation-Id"
 	headerVersion      = "X-Zumo-Version"
-	headerFeatures     = "X-Zumo-Features"
 )
 
 // apiVersion is the Mobile Apps protocol version this client speaks.
@@ -235,13 +244,3 @@ func (c *Client) CurrentUser() *User { return c.auth.User() }
 // Auth returns the client's auth handler, for what the Client does not
 // wrap (forcing a login, the current user's state).
 func (c *Client) Auth() *auth.Handler { return c.auth }
-
-// ctxErr returns ctx's error, if it is done.
-func ctxErr(ctx context.Context) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	default:
-		return nil
-	}
-}

@@ -26,7 +26,6 @@ type options struct {
 	identity    string
 	user        *User
 	authOpts    []auth.Option
-	errs        []error
 }
 
 // WithLegacyMobileServices makes the client speak the legacy Mobile

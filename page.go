@@ -78,7 +78,7 @@ func (q Query[T]) fetch(ctx context.Context, u *url.URL, features []string, tee 
 	if tee != nil {
 		body = io.TeeReader(body, tee)
 	}
-	if c.legacy && !q.t.ti.isMap && !q.t.ti.prefix {
+	if q.t.legacyBare {
 		raw, err := io.ReadAll(body)
 		if err != nil {
 			return nil, c.responseError(req, resp, describeDecodeErr(err, lb), err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zumo-go/zumo/auth"
 	"github.com/zumo-go/zumo/internal/redact"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Feature codes for X-ZUMO-FEATURES (docs/protocol.md §3).
@@ -89,7 +90,7 @@ func (c *Client) newRequest(ctx context.Context, cl *call) (*http.Request, error
 		h["If-Match"] = []string{versionToETag(cl.ifMatch)}
 	}
 	if len(cl.features) > 0 {
-		setIfAbsent(h, headerFeatures, []string{strings.Join(cl.features, ",")})
+		setIfAbsent(h, wire.HeaderFeatures, []string{strings.Join(cl.features, ",")})
 	}
 	return req, nil
 }

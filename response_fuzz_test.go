@@ -2,6 +2,7 @@ package zumo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -104,8 +105,8 @@ func FuzzResponse(f *testing.F) {
 		checkResponseErr(t, "untyped Update", status, err)
 		_, err = InvokeAPI[map[string]any](ctx, c, "echo", nil)
 		checkResponseErr(t, "InvokeAPI", status, err)
-		_, err = c.InvokeAPIJSON(ctx, "echo", nil)
-		checkResponseErr(t, "InvokeAPIJSON", status, err)
+		_, err = InvokeAPI[json.RawMessage](ctx, c, "echo", nil)
+		checkResponseErr(t, "InvokeAPI[json.RawMessage]", status, err)
 		for _, err := range typed.Query().Take(3).All(ctx) {
 			if err != nil {
 				if !errors.Is(err, ErrNoProgress) {

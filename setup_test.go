@@ -37,11 +37,6 @@ func setup(t *testing.T, opts ...Option) (c *Client, mux *http.ServeMux, srv *ht
 	return c, mux, srv, requests
 }
 
-func testMethod(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	assert.Equal(t, want, r.Method)
-}
-
 // testQuery compares the decoded query string, as the official clients'
 // tests do.
 func testQuery(t *testing.T, r *http.Request, want string) {

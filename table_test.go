@@ -127,7 +127,7 @@ func TestInsertConflict(t *testing.T) {
 
 	// A conflict without an item body still is a typed conflict.
 	mux.HandleFunc("POST /tables/other", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "conflict", 409)
+		http.Error(w, "conflict", http.StatusConflict)
 	})
 	_, err = GetTable[TodoItem](c, "other").Insert(context.Background(), TodoItem{ID: "dup"})
 	require.True(t, errors.As(err, &ce))

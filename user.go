@@ -38,11 +38,12 @@ func (c *Client) LoginWithAuthenticator(ctx context.Context) (*User, error) {
 	return c.auth.Login(ctx)
 }
 
-// Refresh exchanges the current user's token for a fresh one (Mobile Apps
-// only) and makes the result current. It returns auth.ErrRefreshNotSupported
-// on Mobile Services, an error when there is no user, or the server's
-// refusal as a *auth.LoginError.
-func (c *Client) Refresh(ctx context.Context) (*User, error) {
+// RefreshUser exchanges the current user's token for a fresh one through
+// /.auth/refresh (Mobile Apps only) and makes the result current. (It is
+// not Table.Refresh, which reloads a row.) It returns
+// auth.ErrRefreshNotSupported on Mobile Services, an error when there is
+// no user, or the server's refusal as a *auth.LoginError.
+func (c *Client) RefreshUser(ctx context.Context) (*User, error) {
 	cur, err := c.auth.LoadUser(ctx)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func TestSDKAuthLogin(t *testing.T) {
 	// Refresh: an explicit one, then the user is the refreshed one.
 	resetCounters(t, s)
 	before := lazy.CurrentUser()
-	ru, err := lazy.Refresh(ctx)
+	ru, err := lazy.RefreshUser(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, uid, ru.ID())
 	assert.Same(t, ru, lazy.CurrentUser())

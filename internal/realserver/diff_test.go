@@ -374,7 +374,7 @@ func scenario(t *testing.T, b backend) []step {
 	r.do("$top above the maximum", func() (result, error) { return rowsOf(q.Take(1001).ToSlice(ctx)) })
 	r.do("unknown table", func() (result, error) { return rowsOf(c.Table("nosuchtable").ToSlice(ctx)) })
 	r.do("unknown API", func() (result, error) {
-		_, err := c.InvokeAPIJSON(ctx, "nosuchapi", nil)
+		_, err := zumo.InvokeAPI[json.RawMessage](ctx, c, "nosuchapi", nil)
 		return result{count: -1}, err
 	})
 

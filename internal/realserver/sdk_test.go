@@ -798,14 +798,18 @@ func TestSDKCustomAPIs(t *testing.T) {
 		expectCounters(t, s, requests(len(methods)))
 	})
 
-	t.Run("InvokeAPIJSON", func(t *testing.T) {
+	t.Run("InvokeAPI raw JSON", func(t *testing.T) {
 		resetCounters(t, s)
 		for _, m := range methods {
 			var body json.RawMessage
 			if m != "GET" && m != "DELETE" {
 				body = json.RawMessage(`{"list":[1,2,3],"nested":{"k":"v"}}`)
 			}
-			raw, err := c.InvokeAPIJSON(ctx, "echo", body, zumo.WithMethod(m), zumo.WithParam("$filter", "x eq 1"))
+			var send any
+			if body != nil {
+				send = body
+			}
+			raw, err := zumo.InvokeAPI[json.RawMessage](ctx, c, "echo", send, zumo.WithMethod(m), zumo.WithParam("$filter", "x eq 1"))
 			require.NoError(t, err, m)
 			var r echoReply
 			require.NoError(t, json.Unmarshal(raw, &r))
@@ -857,14 +861,14 @@ func TestSDKCustomAPIs(t *testing.T) {
 		r, err := zumo.InvokeAPI[echoReply](ctx, c, "status", nil, zumo.WithParam("code", "204"))
 		require.NoError(t, err)
 		assert.Equal(t, echoReply{}, r)
-		raw, err := c.InvokeAPIJSON(ctx, "status", nil, zumo.WithParam("code", "204"))
+		raw, err := zumo.InvokeAPI[json.RawMessage](ctx, c, "status", nil, zumo.WithParam("code", "204"))
 		require.NoError(t, err)
 		assert.Nil(t, raw)
 		// An authenticated API without a user: 401.
-		_, err = c.InvokeAPIJSON(ctx, "secret", nil, zumo.WithMethod("GET"))
+		_, err = zumo.InvokeAPI[json.RawMessage](ctx, c, "secret", nil, zumo.WithMethod("GET"))
 		assert.ErrorIs(t, err, zumo.ErrUnauthorized)
 		// An unknown API: Express's HTML 404.
-		_, err = c.InvokeAPIJSON(ctx, "nosuchapi", nil)
+		_, err = zumo.InvokeAPI[json.RawMessage](ctx, c, "nosuchapi", nil)
 		assert.ErrorIs(t, err, zumo.ErrNotFound)
 		expectCounters(t, s, realserver.Counters{Requests: 5, Unauthorized: 1})
 	})
