@@ -151,7 +151,8 @@ func NewClient(appURL string, opts ...Option) (*Client, error) {
 		Header:      c.commonHeader(),
 	}
 	c.storeKey = auth.Key(base.String(), o.identity)
-	aopts := []auth.Option{}
+	// The client's own options last: they win over WithAuth's.
+	aopts := append([]auth.Option(nil), o.authOpts...)
 	if o.authn != nil {
 		aopts = append(aopts, auth.WithAuthenticator(o.authn))
 	}
@@ -161,7 +162,6 @@ func NewClient(appURL string, opts ...Option) (*Client, error) {
 	if o.user != nil {
 		aopts = append(aopts, auth.WithUser(o.user))
 	}
-	aopts = append(aopts, o.authOpts...)
 	c.auth = auth.NewHandler(c.svc, aopts...)
 
 	hs := append(append([]handler.Handler{originGuard{}}, o.handlers...), c.auth)

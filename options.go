@@ -117,9 +117,14 @@ func WithUser(u *User) Option {
 	return func(o *options) { o.user = u }
 }
 
-// WithAuthOptions passes options to the client's auth handler: expiry
-// skew, refresh grace, the new-user callback, 401 handling and the plain-http
-// opt-in. See package auth.
-func WithAuthOptions(opts ...auth.Option) Option {
+// WithAuth tunes the client's auth handler with auth options: expiry skew
+// (auth.WithSkew), refresh grace, login timeout and back-off, 401
+// handling, the new-user callback (auth.WithOnUser), a logger, and the
+// plain-http opt-in. Who logs in, where the user is kept and who starts
+// logged in are this package's WithAuthenticator, WithUserStore and
+// WithUser, one way each: they are applied after WithAuth's options and
+// win over auth.WithAuthenticator, auth.WithStore or auth.WithUser given
+// here.
+func WithAuth(opts ...auth.Option) Option {
 	return func(o *options) { o.authOpts = append(o.authOpts, opts...) }
 }

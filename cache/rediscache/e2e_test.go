@@ -57,7 +57,7 @@ func members(t *testing.T, r *redisServer, srv *zumotest.Server, clock *zumotest
 		c, err := zumo.NewClient(srv.URL,
 			zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": "ann", "password": "s3cret"})),
 			zumo.WithUserStore(s, "ann"),
-			zumo.WithAuthOptions(authOpts...),
+			zumo.WithAuth(authOpts...),
 		)
 		require.NoError(t, err)
 		out[i] = member{c: c, store: s, cmds: h}

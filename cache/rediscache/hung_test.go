@@ -198,7 +198,7 @@ func TestFleetHungRedis(t *testing.T) {
 	c, err := zumo.NewClient(srv.URL,
 		zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": "ann", "password": "s3cret"})),
 		zumo.WithUserStore(s, "ann"),
-		zumo.WithAuthOptions(auth.WithLogger(log)),
+		zumo.WithAuth(auth.WithLogger(log)),
 	)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
