@@ -95,7 +95,7 @@ func TestServeConcurrentClientsAndRestart(t *testing.T) {
 					item, err = tbl.Update(ctx, item)
 				}
 				if err == nil && i%3 == 0 {
-					err = tbl.Delete(ctx, item)
+					_, err = tbl.Delete(ctx, item)
 				}
 				if err != nil {
 					errs <- fmt.Errorf("%s: %w", id, err)
