@@ -171,75 +171,56 @@ func compareKeys(a, b *sortKey) int {
 	return compareValues(a.v, b.v)
 }
 
-// compareFirst is compareKeys(makeKey(v), b), faster for the common cases.
-func compareFirst(v any, b *sortKey) int {
-	switch x := v.(type) {
-	case int64:
-		if b.class == keyInt {
-			return cmp.Compare(x, b.i)
-		}
-	case string:
-		if b.class == keyStr {
-			return strings.Compare(x, b.s)
-		}
-	}
-	a := makeKey(v)
-	return compareKeys(&a, b)
-}
-
 // ranker keeps the first k rows, in $orderby order, of the rows added to
-// it. Until it has k rows it only collects them; from then on they form a
-// max-heap (the row that sorts last at the root), so a new row costs one
-// comparison unless it displaces the root.
+// it: a max-heap of at most k rows with the row that sorts last at the
+// root, so that a row sorting after the root costs one comparison. Rows
+// are added in insertion order, so on equal keys the later row sorts last.
 type ranker struct {
 	t    *table
 	cols []column
 	desc []bool
 	k    int
+	heap []ranked // a max-heap once it holds k rows
+}
 
-	recs []*record // the kept rows, in no order
-	keys []sortKey // their keys: len(cols) per row, as in recs
-	heap []int32   // indexes into recs, a max-heap once len(recs) == k
-	cand []sortKey // the keys of the row being added
+// ranked is a kept row: its index in t.ordered and its $orderby values.
+type ranked struct {
+	i    int
+	keys []sortKey
 }
 
 func newRanker(t *table, keys []orderKey, k int) *ranker {
-	r := &ranker{
-		t:    t,
-		cols: make([]column, len(keys)),
-		desc: make([]bool, len(keys)),
-		k:    k,
-		cand: make([]sortKey, len(keys)),
-	}
-	for i, key := range keys {
-		r.cols[i] = t.column(key.Field)
-		r.desc[i] = key.Desc
+	r := &ranker{t: t, cols: make([]column, len(keys)), desc: make([]bool, len(keys)), k: k}
+	for j, key := range keys {
+		r.cols[j] = t.column(key.Field)
+		r.desc[j] = key.Desc
 	}
 	return r
 }
 
-// compare orders two rows by their keys, then by insertion order.
-func (r *ranker) compare(ka []sortKey, a *record, kb []sortKey, b *record) int {
-	for i := range ka {
-		if c := compareKeys(&ka[i], &kb[i]); c != 0 {
-			if r.desc[i] {
+// compare orders two kept rows by their keys, then by insertion order.
+func (r *ranker) compare(a, b ranked) int {
+	for j := range a.keys {
+		if c := compareKeys(&a.keys[j], &b.keys[j]); c != 0 {
+			if r.desc[j] {
 				return -c
 			}
 			return c
 		}
 	}
-	return cmp.Compare(a.seq, b.seq)
+	return cmp.Compare(a.i, b.i)
 }
 
-// keysOf returns the keys of kept row i.
-func (r *ranker) keysOf(i int32) []sortKey {
-	n := len(r.cols)
-	return r.keys[int(i)*n : int(i)*n+n]
-}
-
-// cmpAt compares kept rows i and j.
-func (r *ranker) cmpAt(i, j int32) int {
-	return r.compare(r.keysOf(i), r.recs[i], r.keysOf(j), r.recs[j])
+// sortsAfter reports whether row i of the table sorts after kept row b,
+// which was added before it.
+func (r *ranker) sortsAfter(i int, b ranked) bool {
+	for j := range r.cols {
+		k := makeKey(r.cols[j].get(r.t, i))
+		if c := compareKeys(&k, &b.keys[j]); c != 0 {
+			return (c > 0) != r.desc[j]
+		}
+	}
+	return true
 }
 
 // add offers row i of the table.
@@ -247,43 +228,30 @@ func (r *ranker) add(i int) {
 	if r.k == 0 {
 		return
 	}
-	t := r.t
-	v0 := r.cols[0].get(t, i)
-	if len(r.recs) == r.k {
-		// Most rows sort after the root on the first key: reject them
-		// before extracting any key.
-		root := r.heap[0]
-		c := compareFirst(v0, &r.keysOf(root)[0])
-		if r.desc[0] {
-			c = -c
-		}
-		if c > 0 || (c == 0 && len(r.cols) == 1 && t.ordered[i].seq > r.recs[root].seq) {
-			return
-		}
-	}
-	rec := t.ordered[i]
-	r.cand[0] = makeKey(v0)
-	for j := 1; j < len(r.cols); j++ {
-		r.cand[j] = makeKey(r.cols[j].get(t, i))
-	}
-	if len(r.recs) < r.k {
-		r.heap = append(r.heap, int32(len(r.recs)))
-		r.recs = append(r.recs, rec)
-		r.keys = append(r.keys, r.cand...)
-		if len(r.recs) == r.k {
-			for j := len(r.heap)/2 - 1; j >= 0; j-- {
-				r.down(j)
-			}
-		}
+	full := len(r.heap) == r.k
+	if full && r.sortsAfter(i, r.heap[0]) {
 		return
 	}
-	root := r.heap[0]
-	if r.compare(r.cand, rec, r.keysOf(root), r.recs[root]) >= 0 {
-		return // sorts after every kept row
+	var keys []sortKey
+	if full {
+		keys = r.heap[0].keys // the root leaves: reuse its slice
+	} else {
+		keys = make([]sortKey, len(r.cols))
 	}
-	r.recs[root] = rec
-	copy(r.keysOf(root), r.cand)
-	r.down(0)
+	for j := range r.cols {
+		keys[j] = makeKey(r.cols[j].get(r.t, i))
+	}
+	if full {
+		r.heap[0] = ranked{i: i, keys: keys}
+		r.down(0)
+		return
+	}
+	r.heap = append(r.heap, ranked{i: i, keys: keys})
+	if len(r.heap) == r.k {
+		for j := len(r.heap)/2 - 1; j >= 0; j-- {
+			r.down(j)
+		}
+	}
 }
 
 // down restores the heap below position i.
@@ -291,10 +259,10 @@ func (r *ranker) down(i int) {
 	h := r.heap
 	for {
 		big := i
-		if l := 2*i + 1; l < len(h) && r.cmpAt(h[l], h[big]) > 0 {
+		if l := 2*i + 1; l < len(h) && r.compare(h[l], h[big]) > 0 {
 			big = l
 		}
-		if rt := 2*i + 2; rt < len(h) && r.cmpAt(h[rt], h[big]) > 0 {
+		if rt := 2*i + 2; rt < len(h) && r.compare(h[rt], h[big]) > 0 {
 			big = rt
 		}
 		if big == i {
@@ -307,10 +275,10 @@ func (r *ranker) down(i int) {
 
 // result returns the kept rows in order.
 func (r *ranker) result() []*record {
-	slices.SortFunc(r.heap, r.cmpAt)
+	slices.SortFunc(r.heap, r.compare)
 	out := make([]*record, len(r.heap))
-	for i, j := range r.heap {
-		out[i] = r.recs[j]
+	for j, kept := range r.heap {
+		out[j] = r.t.ordered[kept.i]
 	}
 	return out
 }
