@@ -232,9 +232,13 @@ func (c *Client) InstallationID() string { return c.installID }
 // HTTPClient returns the *http.Client the client sends through: its
 // Transport is the whole handler chain, auth handler included. Requests
 // sent with it for the client's own origin get the current user's token.
+// Like the client's own requests, it never follows a redirect to another
+// origin (the error matches ErrCrossOriginRedirect) and sends no Referer.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
-// Transport returns the client's handler chain as an http.RoundTripper.
+// Transport returns the client's handler chain as an http.RoundTripper,
+// with the origin guard outermost: a redirect response to another origin
+// comes back as a *RedirectError.
 func (c *Client) Transport() http.RoundTripper { return c.pipeline }
 
 // CurrentUser returns the logged-in user, or nil when there is none yet

@@ -246,3 +246,20 @@ func TestRedirectLoopStops(t *testing.T) {
 	assert.Contains(t, err.Error(), "stopped after 10 redirects")
 	assert.EqualValues(t, 10, requests.Load())
 }
+
+// A next link on another origin is never followed either: All pages on
+// the table's own URL, and the other origin receives nothing.
+func TestNextLinkToAnotherOriginIsNotFollowed(t *testing.T) {
+	foreign := newForeignServer(t)
+	c, mux, _, _ := setup(t, WithLegacyMobileServices("app-key-1"))
+	mux.HandleFunc("GET /tables/todoitem", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "<"+foreign.URL+"/tables/todoitem?$skip=2>; rel=next")
+		writeJSON(w, 200, []TodoItem{{ID: "1"}, {ID: "2"}})
+	})
+	for _, err := range GetTable[TodoItem](c, "todoitem").Query().Take(4).All(context.Background()) {
+		if err != nil {
+			break
+		}
+	}
+	assert.Empty(t, foreign.received())
+}
