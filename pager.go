@@ -37,6 +37,10 @@ type pager[T any] struct {
 	probed, ignoresSkip bool             // the $skip probe ran; its answer
 }
 
+// minPageSize is the smallest page a server is taken to cut a read to
+// without saying so in a next link: the official servers' default.
+const minPageSize = 50
+
 // pageMark is a page's fingerprint: its id set, or its body's hash when an
 // item has no usable id.
 type pageMark struct {
@@ -182,10 +186,11 @@ func (pg *pager[T]) next(ctx context.Context) (*Page[T], error) {
 // it was the last.
 func (pg *pager[T]) advance(p *Page[T], u *url.URL) {
 	n := len(p.Items)
-	if p.NextLink == "" && (n < pg.maxSeen || n < pg.asked) {
-		// Shorter than a page the server sent before, or than the $top
-		// asked for, and no link: the end. (The official servers send a
-		// next link whenever they cut a page short.)
+	if p.NextLink == "" && (n < pg.maxSeen || n < pg.asked || n < minPageSize) {
+		// No link, and shorter than a page the server sent before, than
+		// the $top asked for, or than any server cuts a page to: the end.
+		// (The official servers send a next link whenever they cut a page
+		// short, at 50 rows unless configured.)
 		pg.done = true
 	}
 	pg.maxSeen = max(pg.maxSeen, n)

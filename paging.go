@@ -54,7 +54,9 @@ func (q Query[T]) ToSlice(ctx context.Context) ([]T, error) {
 // select; a struct's fields are filled).
 //
 // All stops after an empty page, or after a page with no next link that
-// is shorter than an earlier one or than the $top it asked for. It never runs for ever: each page's set of ids (or
+// is shorter than an earlier one, than the $top it asked for, or than 50
+// rows (the official servers' page size; they send a next link whenever
+// they cut a page short). It never runs for ever: each page's set of ids (or
 // its body, for items without usable ids) is remembered (memory grows with
 // the number of pages, not of rows); a page seen before is not yielded
 // again, and when repeats outnumber the distinct pages, or a server that
