@@ -532,7 +532,7 @@ func TestSDKQueries(t *testing.T) {
 		{"smallest take wins", base.OrderBy("priority").ThenBy("id").Take(6).Take(2), byPrioThenID[:2]},
 		{"skip past the end", base.OrderBy("id").Skip(50), []string{}},
 		// The server reads $top=0 as "a default page"; Take is the caller's
-		// limit all the same (the request is still sent: it carries counts).
+		// limit all the same, and ToSlice sends nothing for it.
 		{"take 0 is nothing", base.OrderBy("priority").ThenBy("id").Take(0), []string{}},
 	}
 	for _, o := range orders {
@@ -540,7 +540,7 @@ func TestSDKQueries(t *testing.T) {
 		require.NoError(t, err, "%s", o.name)
 		assert.Equal(t, o.want, nonNil(ids(got)), "%s", o.name)
 	}
-	expectCounters(t, s, requests(len(orders)))
+	expectCounters(t, s, requests(len(orders)-1), "one request each, none for Take(0)")
 
 	// Select: only the listed columns come back.
 	resetCounters(t, s)
@@ -594,9 +594,15 @@ func TestSDKQueries(t *testing.T) {
 	assert.ErrorIs(t, err, zumo.ErrInvalidQuery)
 	expectCounters(t, s, requests(2))
 
-	// Unknown columns match nothing; a filter the server cannot parse is its 500.
+	// Unknown columns match nothing on the server, so the SDK refuses a name
+	// the struct does not declare (nothing sent) unless AllowFields names
+	// it; a filter the server cannot parse is its 500.
 	resetCounters(t, s)
-	none, err := base.Where(zumo.Field("nosuchcolumn").Eq(1)).ToSlice(ctx)
+	_, err = base.Where(zumo.Field("nosuchcolumn").Eq(1)).ToSlice(ctx)
+	var unknown *zumo.UnknownFieldError
+	require.ErrorAs(t, err, &unknown)
+	assert.Equal(t, "nosuchcolumn", unknown.Field)
+	none, err := base.AllowFields("nosuchcolumn").Where(zumo.Field("nosuchcolumn").Eq(1)).ToSlice(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, none)
 	_, err = base.Where(zumo.Raw("(text eq")).ToSlice(ctx)
@@ -712,20 +718,36 @@ func TestSDKPagingPastBrokenLinks(t *testing.T) {
 
 	// ToSlice sends one request: $top=1000 gives 1000 rows (no cap at the
 	// page size), $top=1001 is the server's 400.
-	t.Run("ToSlice", func(t *testing.T) {
+	// One request: the server's own page rules.
+	t.Run("one request", func(t *testing.T) {
 		resetCounters(t, s)
-		got, err := q.Take(1000).ToSlice(ctx)
+		p, err := q.Take(1000).Page(ctx)
 		require.NoError(t, err)
-		assert.Len(t, got, 1000)
-		got, err = q.Take(55).ToSlice(ctx)
+		assert.Len(t, p.Items, 1000)
+		p, err = q.Take(55).Page(ctx)
 		require.NoError(t, err)
-		assert.Len(t, got, 55, "$top above the page size is not capped")
-		got, err = q.ToSlice(ctx)
+		assert.Len(t, p.Items, 55, "$top above the page size is not capped")
+		p, err = q.Page(ctx)
 		require.NoError(t, err)
-		assert.Len(t, got, 50, "no $top: the page size")
-		_, err = q.Take(1001).ToSlice(ctx)
+		assert.Len(t, p.Items, 50, "no $top: the page size")
+		_, err = q.Take(1001).Page(ctx)
 		assert.Equal(t, 400, statusOf(err), "%v", err)
 		expectCounters(t, s, requests(4))
+	})
+
+	// ToSlice reads every row the query selects, bounded by Take, asking for
+	// at most 1000 a request.
+	t.Run("ToSlice", func(t *testing.T) {
+		resetCounters(t, s)
+		got, err := q.ToSlice(ctx)
+		require.NoError(t, err)
+		assert.Len(t, got, n, "every row, not the first page")
+		expectCounters(t, s, requests(25), "24 full pages of 50 and a short one")
+		resetCounters(t, s)
+		got, err = q.Take(1001).ToSlice(ctx)
+		require.NoError(t, err, "not the server's 400 for $top=1001")
+		assert.Len(t, got, 1001)
+		expectCounters(t, s, requests(2), "$top=1000, then $top=1")
 	})
 
 	// Page by page by hand, with IncludeTotalCount.
