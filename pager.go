@@ -122,13 +122,15 @@ func (pg *pager[T]) request() Query[T] {
 // next reads the next page. Its items are those to yield: none when the
 // page repeats one read before.
 func (pg *pager[T]) next(ctx context.Context) (*Page[T], error) {
-	u, features := pg.link, append(slices.Clip(pg.q.features()), featLinkHeader)
-	if u == nil {
+	u, features := pg.link, pg.q.features()
+	if u != nil {
+		features = append(features, featLinkHeader)
+	} else {
 		raw, err := pg.request().appendQuery(nil, pg.skip, pg.hasSkip, min(pg.remaining, maxRequestTop), pg.remaining >= 0)
 		if err != nil {
 			return nil, err
 		}
-		u, features = new(url.URL), pg.q.features()
+		u = new(url.URL)
 		*u = *pg.q.t.url
 		u.RawQuery = string(raw)
 	}
