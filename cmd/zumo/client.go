@@ -32,7 +32,7 @@ func (g *globals) appURL() (string, error) {
 
 // client makes a client for the chosen service, with the user store and,
 // with --verbose, a request log on stderr.
-func (g *globals) client() (*zumo.Client, error) {
+func (g *globals) client(extra ...zumo.Option) (*zumo.Client, error) {
 	app, err := g.appURL()
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (g *globals) client() (*zumo.Client, error) {
 		log := slog.New(slog.NewTextHandler(g.io.err, nil))
 		opts = append(opts, zumo.WithHandlers(handler.Logging(log)))
 	}
-	c, err := zumo.NewClient(app, opts...)
+	c, err := zumo.NewClient(app, append(opts, extra...)...)
 	if err != nil {
 		return nil, usagef("--app: %s", message(err))
 	}

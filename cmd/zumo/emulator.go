@@ -20,6 +20,7 @@ type emulator struct {
 	dynamic   bool
 	log       *slog.Logger
 	changed   func() // called after a successful write; nil without --data
+	latency   time.Duration
 
 	mu    sync.Mutex
 	known map[string]bool // lower-cased names of tables known to exist
@@ -27,6 +28,15 @@ type emulator struct {
 
 func (e *emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if e.latency > 0 {
+		t := time.NewTimer(e.latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
 	table, hasID := tableRoute(r.URL.EscapedPath())
 	if e.dynamic && table != "" && !hasID && r.Method == http.MethodPost {
 		e.ensureTable(table)

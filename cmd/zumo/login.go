@@ -2,63 +2,118 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/zumo-go/zumo"
+	"github.com/zumo-go/zumo/auth"
 	"golang.org/x/term"
 )
 
 func newLoginCmd(g *globals) *cobra.Command {
-	var custom bool
+	var custom, noBrowser bool
 	var username, provider string
+	var port int
+	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "login --custom [--username NAME]",
+		Use:   "login [PROVIDER | --custom]",
 		Short: "Log in to the service and keep the user for later commands",
 		Long: `login logs in and keeps the user (its token) under the user's config
 directory, so that later commands against the same --app send it.
 
+login PROVIDER (aad, google, microsoftaccount, …) signs in through the web
+browser: the service's login page opens ($BROWSER, else the platform's
+opener; --no-browser only prints the URL), and the login comes back to a
+page on 127.0.0.1 (PKCE; --port fixes its port for services that allow
+only registered redirect URLs).
+
 --custom logs in with a username and password (the backend's custom login,
 POST /.auth/login/custom). The password is read without echo from the
 terminal, or as the first line of stdin when stdin is not a terminal.`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !custom {
-				return usagef("say how to log in: --custom (username and password)")
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case custom && len(args) == 0:
+				return loginCustom(cmd.Context(), g, provider, username)
+			case !custom && len(args) == 1:
+				return loginBrowser(cmd.Context(), g, args[0], port, timeout, noBrowser)
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			in := bufio.NewReader(g.io.in)
-			if username == "" {
-				if username, err = prompt(g, in, "Username: ", false); err != nil {
-					return err
-				}
-			}
-			password, err := prompt(g, in, "Password: ", true)
-			if err != nil {
-				return err
-			}
-			if username == "" || password == "" {
-				return errors.New("login: empty username or password")
-			}
-			u, err := c.Login(cmd.Context(), provider, map[string]string{"username": username, "password": password})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.io.out, "logged in as %s%s\n", u.ID(), expiryText(u.ExpiresAt()))
-			return nil
+			return usagef("say how to log in: a provider for the browser (zumo login aad), or --custom")
 		},
 	}
-	cmd.Flags().BoolVar(&custom, "custom", false, "log in with a username and password")
-	cmd.Flags().StringVar(&username, "username", "", "the username (else prompted)")
-	cmd.Flags().StringVar(&provider, "provider", "custom", "the login provider name the backend's custom login uses")
+	fl := cmd.Flags()
+	fl.BoolVar(&custom, "custom", false, "log in with a username and password")
+	fl.StringVar(&username, "username", "", "the username for --custom (else prompted)")
+	fl.StringVar(&provider, "provider", "custom", "the provider name the backend's custom login uses")
+	fl.BoolVar(&noBrowser, "no-browser", false, "print the login URL instead of opening a browser")
+	fl.IntVar(&port, "port", 0, "the loopback port of the browser login's redirect (default: a free one)")
+	fl.DurationVar(&timeout, "timeout", auth.DefaultBrowserTimeout, "how long to wait for the browser login")
 	return cmd
+}
+
+func loginCustom(ctx context.Context, g *globals, provider, username string) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	in := bufio.NewReader(g.io.in)
+	if username == "" {
+		if username, err = prompt(g, in, "Username: ", false); err != nil {
+			return err
+		}
+	}
+	password, err := prompt(g, in, "Password: ", true)
+	if err != nil {
+		return err
+	}
+	if username == "" || password == "" {
+		return errors.New("login: empty username or password")
+	}
+	u, err := c.Login(ctx, provider, map[string]string{"username": username, "password": password})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.out, "logged in as %s%s\n", u.ID(), expiryText(u.ExpiresAt()))
+	return nil
+}
+
+func loginBrowser(ctx context.Context, g *globals, provider string, port int, timeout time.Duration, noBrowser bool) error {
+	opts := []auth.BrowserOption{auth.BrowserOutput(g.io.err), auth.BrowserTimeout(timeout)}
+	if port != 0 {
+		opts = append(opts, auth.BrowserPort(port))
+	}
+	if noBrowser {
+		opts = append(opts, auth.BrowserOpener(nil))
+	} else if b := os.Getenv("BROWSER"); b != "" {
+		opts = append(opts, auth.BrowserOpener(func(_ context.Context, url string) error {
+			cmd := exec.Command(b, url)
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			go cmd.Wait()
+			return nil
+		}))
+	}
+	c, err := g.client(
+		zumo.WithAuthenticator(auth.Browser(provider, opts...)),
+		zumo.WithAuth(auth.WithLoginTimeout(timeout+10*time.Second)),
+	)
+	if err != nil {
+		return err
+	}
+	u, err := c.LoginWithAuthenticator(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.out, "logged in as %s%s\n", u.ID(), expiryText(u.ExpiresAt()))
+	return nil
 }
 
 // prompt reads one line: from the terminal (without echo when secret)

@@ -64,6 +64,7 @@ The service is chosen with --app URL or the ZUMO_APP_URL variable. Exit codes:
 		newServeCmd(g),
 		newLoginCmd(g), newLogoutCmd(g), newWhoamiCmd(g),
 		newTableCmd(g), newAPICmd(g),
+		newPullCmd(g), newPushCmd(g),
 	)
 	wrapRun(root)
 	return root

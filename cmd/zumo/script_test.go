@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +18,47 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"zumo": main})
+	testscript.Main(m, map[string]func(){"zumo": main, "fakebrowser": fakeBrowser})
+}
+
+// fakeBrowser is what $BROWSER runs in the scripts: it follows the login
+// URL's redirects like a browser and, at the loopback callback page, does
+// what the page's script does: posts the fragment back to it.
+func fakeBrowser() {
+	fail := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "fakebrowser: "+format+"\n", args...)
+		os.Exit(1)
+	}
+	if len(os.Args) != 2 {
+		fail("usage: fakebrowser URL")
+	}
+	hc := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	next := os.Args[1]
+	for range 10 {
+		target, fragment, _ := strings.Cut(next, "#")
+		res, err := hc.Get(target)
+		if err != nil {
+			fail("%v", err)
+		}
+		res.Body.Close()
+		if fragment != "" {
+			res, err := hc.Post(target, "text/plain", strings.NewReader(fragment))
+			if err != nil {
+				fail("%v", err)
+			}
+			res.Body.Close()
+			return
+		}
+		loc, err := res.Location()
+		if err != nil {
+			fail("%s answered %d without a redirect", target, res.StatusCode)
+		}
+		next = loc.String()
+	}
+	fail("too many redirects")
 }
 
 // TestScripts runs the real binary through the scripts in testdata/script,
@@ -147,16 +189,20 @@ func cmdKillServe(ts *testscript.TestScript, neg bool, args []string) {
 	<-p.done
 }
 
-// interrupt FILE PROG ARGS... runs "zumo ARGS...", waits until FILE
-// exists (the command's progress), sends SIGINT, and expects a failing
-// exit; stdout and stderr go to $WORK/interrupt.out and .err.
+// interrupt FILE TEXT zumo ARGS... runs "zumo ARGS...", waits until FILE
+// contains TEXT (the command's progress, e.g. a server's request log),
+// sends SIGINT (what Ctrl-C sends), and expects a failing exit; stdout
+// and stderr go to $WORK/interrupt.out and .err.
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) < 2 {
-		ts.Fatalf("usage: interrupt WAITFILE zumo-args...")
+	if len(args) < 3 {
+		ts.Fatalf("usage: interrupt FILE TEXT zumo-args...")
 	}
 	bin, err := exec.LookPath("zumo")
 	ts.Check(err)
-	cmd := exec.Command(bin, args[1:]...)
+	if args[2] != "zumo" {
+		ts.Fatalf("usage: interrupt FILE TEXT zumo args...")
+	}
+	cmd := exec.Command(bin, args[3:]...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = scriptEnv(ts)
 	var out, errb bytes.Buffer
@@ -164,7 +210,17 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(cmd.Start())
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	waitFor(ts.MkAbs(args[0]), done)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && bytes.Contains(b, []byte(args[1])) {
+			break
+		}
+		select {
+		case <-done:
+			ts.Fatalf("the command ended before %s contained %q:\n%s", args[0], args[1], errb.Bytes())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-done:

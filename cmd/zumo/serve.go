@@ -31,6 +31,7 @@ type serveFlags struct {
 	urlFile    string
 	logFormat  string
 	quiet      bool
+	latency    time.Duration
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -67,6 +68,7 @@ SIGINT/SIGTERM, after the requests under way have finished.`,
 	fl.StringVar(&f.urlFile, "url-file", "", "write the server's URL to this file once it is listening")
 	fl.StringVar(&f.logFormat, "log-format", "text", `request log format: "text" or "json"`)
 	fl.BoolVar(&f.quiet, "quiet", false, "no request log")
+	fl.DurationVar(&f.latency, "latency", 0, "delay every answer this long (to try clients on a slow network)")
 	return cmd
 }
 
@@ -89,7 +91,7 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 		}
 	}
 	logger := f.logger(g)
-	h := &emulator{srv: srv, tableOpts: tableOpts, dynamic: !f.noDynamic, log: logger}
+	h := &emulator{srv: srv, tableOpts: tableOpts, dynamic: !f.noDynamic, log: logger, latency: f.latency}
 	if store != nil {
 		h.changed = store.changed
 	}

@@ -30,6 +30,7 @@ type listFlags struct {
 	filter, orderby, sel string
 	top, skip            int
 	all, deleted         bool
+	db                   string
 }
 
 func newTableListCmd(g *globals) *cobra.Command {
@@ -47,17 +48,23 @@ to the end and streams the rows, holding one page in memory.`,
 			if err != nil {
 				return err
 			}
+			w := &rowWriter{out: g.io.out, json: asJSON}
+			if f.sel != "" {
+				w.columns = splitList(f.sel)
+			}
+			if f.db != "" {
+				return listLocal(cmd.Context(), g, &f, args[0], w)
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			q, err := f.query(c.Table(args[0]))
+			q, err := applyList(c.Table(args[0]).Query(), &f)
 			if err != nil {
 				return err
 			}
-			w := &rowWriter{out: g.io.out, json: asJSON}
-			if f.sel != "" {
-				w.columns = splitList(f.sel)
+			if f.deleted {
+				q = q.IncludeDeleted()
 			}
 			ctx := cmd.Context()
 			if f.all {
@@ -92,11 +99,25 @@ to the end and streams the rows, holding one page in memory.`,
 	fl.IntVar(&f.skip, "skip", 0, "skip this many rows")
 	fl.BoolVar(&f.all, "all", false, "follow the pages to the last row")
 	fl.BoolVar(&f.deleted, "include-deleted", false, "include soft-deleted rows")
+	fl.StringVar(&f.db, "db", "", "list the rows of a local store made by zumo pull, not the service's")
 	return cmd
 }
 
-func (f *listFlags) query(t *zumo.JSONTable) (zumo.Query[map[string]any], error) {
-	q := t.Query()
+// listQuery is what zumo.Query and offline.Query share, so the list flags
+// build either.
+type listQuery[Q any] interface {
+	Where(zumo.Expr) Q
+	OrderBy(field string) Q
+	OrderByDescending(field string) Q
+	ThenBy(field string) Q
+	ThenByDescending(field string) Q
+	Select(fields ...string) Q
+	Take(n int) Q
+	Skip(n int) Q
+}
+
+// applyList adds the list flags to q.
+func applyList[Q listQuery[Q]](q Q, f *listFlags) (Q, error) {
 	if f.filter != "" {
 		q = q.Where(zumo.Raw(f.filter))
 	}
@@ -104,18 +125,14 @@ func (f *listFlags) query(t *zumo.JSONTable) (zumo.Query[map[string]any], error)
 		field, dir, _ := strings.Cut(key, " ")
 		field = strings.TrimSpace(field)
 		switch d := strings.ToLower(strings.TrimSpace(dir)); {
+		case (d == "" || d == "asc") && i == 0:
+			q = q.OrderBy(field)
 		case d == "" || d == "asc":
-			if i == 0 {
-				q = q.OrderBy(field)
-			} else {
-				q = q.ThenBy(field)
-			}
+			q = q.ThenBy(field)
+		case d == "desc" && i == 0:
+			q = q.OrderByDescending(field)
 		case d == "desc":
-			if i == 0 {
-				q = q.OrderByDescending(field)
-			} else {
-				q = q.ThenByDescending(field)
-			}
+			q = q.ThenByDescending(field)
 		default:
 			return q, usagef("--orderby: %q: want FIELD [asc|desc]", key)
 		}
@@ -131,9 +148,6 @@ func (f *listFlags) query(t *zumo.JSONTable) (zumo.Query[map[string]any], error)
 	}
 	if f.skip > 0 {
 		q = q.Skip(f.skip)
-	}
-	if f.deleted {
-		q = q.IncludeDeleted()
 	}
 	return q, nil
 }
