@@ -45,6 +45,10 @@ func bigTable(b *testing.B, pageSize int) *httptest.Server {
 			buf = fmt.Appendf(buf, `{"id":"row-%06d","text":"item %d","complete":false,"priority":%d,"version":"AAAAAAAAB9E="}`, i, i, i%5)
 		}
 		buf = append(buf, ']')
+		if asked, _ := strconv.Atoi(q.Get("$top")); asked > top && skip+top < pagingRows {
+			// Cut short by the page size: announced, as the official servers do.
+			w.Header().Set("Link", fmt.Sprintf("%s?$skip=%d; rel=next", r.URL.Path, skip+top))
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(buf)
 	}))
