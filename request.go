@@ -149,13 +149,6 @@ func (c *Client) statusError(req *http.Request, resp *http.Response) *Error {
 	}
 }
 
-// closeBody drains a little of a body and closes it so the connection can
-// be reused.
-func closeBody(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-	_ = resp.Body.Close()
-}
-
 // limitedBody reads at most limit bytes of r and reports when there was
 // more.
 type limitedBody struct {
@@ -319,3 +312,7 @@ func etagToVersion(etag string) (string, bool) {
 	}
 	return strings.ReplaceAll(etag[1:len(etag)-1], `\"`, `"`), true
 }
+
+// closeBody drains a little of a body and closes it so the connection can
+// be reused (wire.CloseBody, shared with the auth package).
+func closeBody(resp *http.Response) { wire.CloseBody(resp) }

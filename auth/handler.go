@@ -174,7 +174,7 @@ func (h *Handler) Handle(req *http.Request, next http.RoundTripper) (*http.Respo
 			}
 			// Send with what we have (maybe nothing): the server decides,
 			// and a 401 comes back to the caller with the reason.
-			if cerr := ctxErr(ctx); cerr != nil {
+			if cerr := ctx.Err(); cerr != nil {
 				closeReqBody(req)
 				return nil, cerr
 			}
@@ -228,15 +228,6 @@ func withToken(req *http.Request, st *state) *http.Request {
 		r.Header.Del(headerAuth)
 	}
 	return r
-}
-
-func ctxErr(ctx context.Context) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	default:
-		return nil
-	}
 }
 
 func (h *Handler) warn(ctx context.Context, msg string, args ...any) {

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"slices"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // maxKept401 is how much of a 401 body is held in memory while the handler
@@ -53,7 +55,7 @@ func (h *Handler) handle401(req *http.Request, next http.RoundTripper, sent *sta
 			}
 			r.Body = body
 		}
-		closeBody(kept)
+		wire.CloseBody(kept)
 		h.resends.Add(1)
 		resp, err = next.RoundTrip(r)
 		if err != nil {
@@ -148,11 +150,6 @@ func withCause(resp *http.Response, cause error) *http.Response {
 	r := *resp
 	r.Body = &causeBody{ReadCloser: resp.Body, cause: cause}
 	return &r
-}
-
-func closeBody(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-	_ = resp.Body.Close()
 }
 
 func closeReqBody(req *http.Request) {

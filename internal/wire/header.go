@@ -1,5 +1,10 @@
 package wire
 
+import (
+	"io"
+	"net/http"
+)
+
 // Header names both the client and the auth package send, in canonical
 // form (docs/protocol.md §3).
 const (
@@ -16,4 +21,11 @@ func LoginPrefix(legacy bool) string {
 		return "login"
 	}
 	return ".auth/login"
+}
+
+// CloseBody drains a little of a response body (up to 4 KiB) and closes
+// it, so that the connection can be reused.
+func CloseBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	_ = resp.Body.Close()
 }
