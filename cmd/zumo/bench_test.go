@@ -25,7 +25,10 @@ var built struct {
 	err  error
 }
 
-func zumoBinary(b *testing.B) string {
+func zumoBinary(b *testing.B) string { return buildZumo(b) }
+
+// buildZumo builds the real binary once per test process.
+func buildZumo(b testing.TB) string {
 	b.Helper()
 	built.once.Do(func() {
 		dir, err := os.MkdirTemp("", "zumo-bench")

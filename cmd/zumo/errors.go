@@ -9,6 +9,7 @@ import (
 
 	"github.com/zumo-go/zumo"
 	"github.com/zumo-go/zumo/auth"
+	"github.com/zumo-go/zumo/offline"
 )
 
 // Exit codes.
@@ -55,7 +56,12 @@ func message(err error) string {
 	var ze *zumo.Error
 	var le *auth.LoginError
 	var ue *url.Error
+	var pe *offline.PushError
 	switch {
+	case errors.As(err, &pe) && pe.Err != nil:
+		return "push stopped, the queue is kept: " + message(pe.Err)
+	case errors.As(err, &pe):
+		return fmt.Sprintf("push incomplete: %d operation(s) refused, kept in the queue", len(pe.Failed))
 	case errors.As(err, &ze):
 		msg := strings.TrimSpace(ze.Message)
 		if msg == "" {
