@@ -46,6 +46,23 @@ func backend() *httptest.Server {
 		w.WriteHeader(http.StatusPreconditionFailed)
 		_ = json.NewEncoder(w).Encode(TodoItem{ID: r.PathValue("id"), Text: "changed elsewhere", Version: "ZZZ="})
 	})
+	mux.HandleFunc("DELETE /tables/todoitem/{id}", func(w http.ResponseWriter, r *http.Request) {
+		// A soft delete: the row stays, hidden, with a new version.
+		w.Header().Set("ETag", `"AAC="`)
+		_ = json.NewEncoder(w).Encode(TodoItem{ID: r.PathValue("id"), Text: "buy milk", Version: "AAC="})
+	})
+	mux.HandleFunc("POST /tables/todoitem/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-Match") != `"AAC="` {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+		w.Header().Set("ETag", `"AAD="`)
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(TodoItem{ID: r.PathValue("id"), Text: "buy milk", Version: "AAD="})
+	})
+	mux.HandleFunc("GET /api/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://elsewhere.example/api/moved?key=secret", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("GET /api/hello", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"greeting": "hello " + r.URL.Query().Get("name")})
 	})
@@ -98,6 +115,46 @@ func ExamplePreconditionFailedError() {
 	fmt.Println(errors.Is(err, zumo.ErrPreconditionFailed))
 	// Output:
 	// changed elsewhere ZZZ=
+	// true
+}
+
+// Delete returns the server's final copy: on a soft-delete table its new
+// version is what Undelete needs.
+func ExampleTable_Delete() {
+	srv := backend()
+	defer srv.Close()
+	client, _ := zumo.NewClient(srv.URL)
+	todos := zumo.GetTable[TodoItem](client, "todoitem")
+	ctx := context.Background()
+
+	gone, err := todos.Delete(ctx, TodoItem{ID: "1", Version: "AAA="})
+	if err != nil {
+		log.Fatal(err)
+	}
+	back, err := todos.Undelete(ctx, gone)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(gone.Version, back.Version)
+	// Output: AAC= AAD=
+}
+
+// A redirect to another origin is not followed: nothing (the app key, the
+// caller's headers, a body) goes there, and the error names only the
+// target's origin.
+func ExampleRedirectError() {
+	srv := backend()
+	defer srv.Close()
+	client, _ := zumo.NewClient(srv.URL)
+
+	_, err := zumo.InvokeAPI[json.RawMessage](context.Background(), client, "moved", nil, zumo.WithMethod(http.MethodGet))
+	var re *zumo.RedirectError
+	if errors.As(err, &re) {
+		fmt.Println(re.StatusCode, re.Origin)
+	}
+	fmt.Println(errors.Is(err, zumo.ErrCrossOriginRedirect))
+	// Output:
+	// 307 https://elsewhere.example
 	// true
 }
 
