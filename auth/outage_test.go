@@ -50,7 +50,8 @@ func (o *outageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // token renewal is due (and, in the long outage, while the token
 // expires), with and without a key rotation meanwhile, and comes back.
 // Requests during the outage fail with the dial error; once the server
-// answers again, not one request fails and no 401 comes back.
+// answers again, not one request fails and no table request is answered
+// 401 (only a refresh the fake refuses may be).
 func TestOutageAcrossRenewal(t *testing.T) {
 	for _, outage := range []time.Duration{2 * time.Second, 5 * time.Minute} {
 		for _, rotate := range []bool{false, true} {
