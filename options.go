@@ -99,8 +99,8 @@ func WithMaxResponseBytes(n int64) Option {
 // WithAuthenticator sets how the client logs in when it has no usable
 // user: at the first request, when the token is about to expire and cannot
 // be refreshed, and after a 401. See auth.Credentials for the ready-made
-// provider-token and custom-login authenticator, and auth.AuthenticatorFunc
-// for a browser (server-directed) flow the application implements.
+// provider-token and custom-login authenticator, and auth.Browser for
+// server-directed login through the user's browser.
 func WithAuthenticator(a auth.Authenticator) Option {
 	return func(o *options) { o.authn = a }
 }

@@ -16,9 +16,9 @@ import (
 // outlives its login timeout (WithLoginTimeout) without returning: that
 // login is then abandoned and the next one may start. Honour ctx.
 //
-// A server-directed (browser) login is an Authenticator the application
-// writes: open s.ServerDirectedURL(provider) in a browser, wait for the
-// redirect to .auth/login/done, and return ParseLoginDone(redirectURL).
+// Credentials (client-directed login) and Browser (server-directed login
+// through the user's browser) are the ready-made ones. An app with a web
+// view of its own can write one from ServerDirectedURL and ParseLoginDone.
 type Authenticator interface {
 	Authenticate(ctx context.Context, s *Service) (*User, error)
 }
