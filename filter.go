@@ -104,7 +104,9 @@ func toNode(v any) node {
 }
 
 // Field refers to a column (a member) by its JSON name. A boolean field
-// alone is a filter: Where(Field("complete")). On legacy Mobile Services a
+// alone is a filter: Where(Field("complete")). On a struct table the name
+// must be one of the struct's JSON names or a system property, else the
+// query fails with *UnknownFieldError (see Query.AllowFields). On legacy Mobile Services a
 // typed table whose struct names its system properties without "__" has
 // them renamed (Field("createdAt") is sent as __createdAt), as in OrderBy
 // and Select.

@@ -19,8 +19,9 @@ import (
 // and extended freely, also from many goroutines.
 //
 // Errors made while building (a bad literal, a "$" parameter, a negative
-// Skip) are kept and returned, wrapping ErrInvalidQuery, by the terminal
-// call; nothing is sent then.
+// Skip, a field name a struct T does not declare: see AllowFields) are kept
+// and returned, wrapping ErrInvalidQuery, by the terminal call; nothing is
+// sent then.
 type Query[T any] struct {
 	t       *Table[T]
 	filter  node
@@ -114,7 +115,8 @@ func (q Query[T]) Skip(n int) Query[T] {
 }
 
 // Take asks for at most n items: repeated calls keep the smallest. The
-// server may send fewer (it caps a page, commonly at 50); All pages on.
+// server may send fewer (it caps a page, commonly at 50); ToSlice and All
+// page on, Page does not.
 func (q Query[T]) Take(n int) Query[T] {
 	if n < 0 {
 		return q.withErr(fmt.Errorf("%w: Take(%d)", ErrInvalidQuery, n))
