@@ -141,6 +141,8 @@ func b2i(b bool) int64 {
 	return 0
 }
 
+// cmpFloat compares two floats: -1, 0 or +1. Unlike cmp.Compare it calls
+// NaN equal to everything; callers that care rule NaN out first.
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -192,16 +193,8 @@ func (v value) asFloat() float64 {
 	return v.f
 }
 
-// cmpInt compares two ints.
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// cmpInt compares two ints: -1, 0 or +1.
+func cmpInt(a, b int64) int { return cmp.Compare(a, b) }
 
 // cmpIntFloat compares an int64 with a non-NaN float64 exactly.
 func cmpIntFloat(i int64, f float64) int {
