@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // zumoURN is the issuer and (2.0) audience of tokens from a Mobile Apps
@@ -140,7 +141,7 @@ func (s *Server) issue(userID, provider string, lifetime time.Duration) string {
 		"nbf": now.Unix(),
 		"exp": now.Add(lifetime).Unix(),
 		"iss": zumoURN,
-		"jti": newGUID(),
+		"jti": wire.NewGUID(),
 	}
 	if s.cfg.legacy {
 		claims["aud"] = provider

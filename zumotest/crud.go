@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Insert, lookup, update, delete and undelete of one row, with their
@@ -133,7 +135,7 @@ func (s *Server) insert(w http.ResponseWriter, r *http.Request, t *table, q *tab
 		return
 	}
 	if id == "" {
-		id = newGUID()
+		id = wire.NewGUID()
 	}
 	data := make(map[string]any, len(obj))
 	for k, v := range obj {

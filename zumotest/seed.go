@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Seeding and inspecting tables from Go: Seed, Rows, Row and Truncate.
@@ -51,7 +53,7 @@ func (s *Server) seedRow(t *table, row any) error {
 		return errors.New("the id must be a string")
 	}
 	if id == "" {
-		id = newGUID()
+		id = wire.NewGUID()
 	}
 	n := s.names()
 	now := s.now()
