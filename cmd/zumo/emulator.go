@@ -21,6 +21,7 @@ type emulator struct {
 	log       *slog.Logger
 	changed   func() // called after a successful write; nil without --data
 	latency   time.Duration
+	test      *testEndpoints // nil without --test-endpoints
 
 	mu    sync.Mutex
 	known map[string]bool // lower-cased names of tables known to exist
@@ -36,6 +37,12 @@ func (e *emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if e.test != nil && e.test.serve(w, r) {
+		if e.changed != nil && strings.HasPrefix(r.URL.Path, "/seed/") {
+			e.changed()
+		}
+		return
 	}
 	table, hasID := tableRoute(r.URL.EscapedPath())
 	if e.dynamic && table != "" && !hasID && r.Method == http.MethodPost {

@@ -32,6 +32,7 @@ type serveFlags struct {
 	logFormat  string
 	quiet      bool
 	latency    time.Duration
+	testRoutes bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -54,7 +55,7 @@ SIGINT/SIGTERM, after the requests under way have finished.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:3000", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&f.data, "data", "", "keep the tables in this JSON file across restarts")
-	fl.StringArrayVar(&f.tables, "table", []string{"todoitem"}, "declare a table at start (repeatable)")
+	fl.StringArrayVar(&f.tables, "table", []string{"todoitem"}, `declare a table at start (repeatable): "NAME" or "NAME:authenticated,soft-delete" to add options to that table`)
 	fl.StringArrayVar(&f.apis, "api", nil, "serve an echo custom API at /api/NAME (repeatable): it answers the method, query, body and user it got")
 	fl.BoolVar(&f.noDynamic, "no-dynamic-tables", false, "answer 404 for tables not declared with --table or --data")
 	fl.StringArrayVar(&f.users, "user", nil, `a custom login account "name:password" (repeatable); its user id is "sid:name"`)
@@ -68,6 +69,7 @@ SIGINT/SIGTERM, after the requests under way have finished.`,
 	fl.StringVar(&f.urlFile, "url-file", "", "write the server's URL to this file once it is listening")
 	fl.StringVar(&f.logFormat, "log-format", "text", `request log format: "text" or "json"`)
 	fl.BoolVar(&f.quiet, "quiet", false, "no request log")
+	fl.BoolVar(&f.testRoutes, "test-endpoints", false, "add /counters, /counters/reset, /seed/{table} and /rotate-key for test harnesses (never on a shared network)")
 	fl.DurationVar(&f.latency, "latency", 0, "delay every answer this long (to try clients on a slow network)")
 	return cmd
 }
@@ -78,8 +80,12 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 		return err
 	}
 	srv := zumotest.New(opts...)
-	for _, name := range f.tables {
-		if err := srv.AddTable(name, tableOpts...); err != nil {
+	for _, decl := range f.tables {
+		name, extra, err := tableDecl(decl)
+		if err != nil {
+			return err
+		}
+		if err := srv.AddTable(name, append(tableOpts[:len(tableOpts):len(tableOpts)], extra...)...); err != nil {
 			return usagef("--table: %v", err)
 		}
 	}
@@ -94,6 +100,9 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 	h := &emulator{srv: srv, tableOpts: tableOpts, dynamic: !f.noDynamic, log: logger, latency: f.latency}
 	if store != nil {
 		h.changed = store.changed
+	}
+	if f.testRoutes {
+		h.test = &testEndpoints{srv: srv}
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -191,6 +200,23 @@ func (f *serveFlags) options() ([]zumotest.Option, []zumotest.TableOption, error
 		return nil, nil, usagef(`--log-format wants "text" or "json", got %q`, f.logFormat)
 	}
 	return opts, tableOpts, nil
+}
+
+// tableDecl reads a --table value: NAME or NAME:opt,opt.
+func tableDecl(decl string) (string, []zumotest.TableOption, error) {
+	name, opts, _ := strings.Cut(decl, ":")
+	var extra []zumotest.TableOption
+	for _, o := range splitList(opts) {
+		switch o {
+		case "authenticated":
+			extra = append(extra, zumotest.Authenticated())
+		case "soft-delete":
+			extra = append(extra, zumotest.SoftDelete())
+		default:
+			return "", nil, usagef("--table %s: unknown option %q (want authenticated or soft-delete)", decl, o)
+		}
+	}
+	return name, extra, nil
 }
 
 func redactAfterColon(s string) string {
