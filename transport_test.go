@@ -77,3 +77,14 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 	assert.LessOrEqual(t, conns.Load()-warm, int64(4), "new connections in a second round of %d requests (%d in the first)",
 		goroutines*perGoroutine, warm)
 }
+
+// The default transport speaks HTTP/2 to a server that offers it.
+func TestDefaultTransportAttemptsHTTP2(t *testing.T) {
+	srv, _ := tlsPageServer(t, true)
+	c, err := NewClient(srv.URL, WithTransport(trusting(newDefaultTransport(), srv)))
+	require.NoError(t, err)
+	resp, err := c.HTTPClient().Get(srv.URL + "/tables/todoitem")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, 2, resp.ProtoMajor, resp.Proto)
+}
