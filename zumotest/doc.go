@@ -37,6 +37,9 @@
 //	POST   /.auth/login/{provider} client-directed login
 //	GET    /.auth/refresh         a new token for the same user
 //	GET    /.auth/me              the current user
+//	GET    /.auth/login/{provider}[/token] server-directed (browser) login with PKCE (WithBrowserLogin)
+//	PUT    /push/installations/{id}   register for push (Installation, Installations)
+//	DELETE /push/installations/{id}   unregister
 //
 // The id is one path segment, percent-decoded, so ids may contain "/", "?",
 // "#" or any Unicode when the client escapes them. Table and API names are
