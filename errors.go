@@ -54,7 +54,9 @@ type Error struct {
 	URL    string
 	// Message is chosen from the body as docs/protocol.md §5 says: a JSON
 	// string body, else its "error", "description" or "message" field,
-	// else the raw text, else the status text.
+	// else the raw text, else the status text. For a table write's 409 or
+	// 412 it is the status text: the body is a row, kept on the typed
+	// error's Item and in Body, not in messages that reach logs.
 	Message string
 	// Body is the raw response body, at most 64 KiB of it, with every
 	// secret the request carried (token, app key) replaced by a placeholder.
