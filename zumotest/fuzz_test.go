@@ -2,6 +2,7 @@ package zumotest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,3 +99,55 @@ type bodyReader struct{ r *strings.Reader }
 
 func (b *bodyReader) Read(p []byte) (int, error) { return b.r.Read(p) }
 func (b *bodyReader) Close() error               { return nil }
+
+// FuzzRestore feeds arbitrary documents to Restore, the loader behind
+// `zumo serve --data`. A document Restore refuses must give an error
+// wrapping ErrSnapshot and leave the server exactly as it was; one it
+// accepts must survive a second Snapshot and Restore unchanged.
+func FuzzRestore(f *testing.F) {
+	const row = `{"id":"1","createdAt":"2024-01-01T00:00:00.000Z","updatedAt":"2024-01-02T00:00:00.123456789Z","version":"AAAAAAAAAAE=","deleted":false,"text":"a"}`
+	for _, s := range []string{
+		`{"format":"zumotest-snapshot/1","legacy":false,"versions":1,"tables":[{"name":"t","rows":[` + row + `]}]}`,
+		`{"format":"zumotest-snapshot/1","legacy":false,"versions":0,"tables":[{"name":"todo","rows":[` + row + `,` + row + `]}]}`,
+		`{"format":"zumotest-snapshot/1","tables":[{"name":"a","rows":[]},{"name":"","rows":[]}]}`,
+		`{"format":"zumotest-snapshot/1","tables":[{"name":"a","rows":[]},{"name":"x/y","rows":[]}]}`,
+		`{"format":"zumotest-snapshot/1","tables":[{"name":"T","rows":[{"id":"日","createdAt":"2024-01-01T00:00:00Z","updatedAt":"2024-01-01T00:00:00Z","version":"v","deleted":true,"n":1e400}]}]}`,
+		`{"format":"zumotest-snapshot/1","legacy":true,"tables":[]}`,
+		`{"format":"zumotest-snapshot/1","tables":null}`,
+		`{"format":"zumotest-snapshot/1","tables":[{"name":"t","rows":[{"id":"1","x":[1]}]}]}`,
+		`{"format":"x"}`, `[]`, `null`, ``, `{"format":"zumotest-snapshot/1"} trailing`,
+	} {
+		f.Add(s)
+	}
+	newServer := func() *Server {
+		return New(WithTable("todo", SoftDelete(), Seed(map[string]any{"id": "1", "text": "seeded"})))
+	}
+	snapshot := func(t *testing.T, s *Server) string {
+		var b strings.Builder
+		if err := s.Snapshot(&b); err != nil {
+			t.Fatalf("Snapshot: %v", err)
+		}
+		return b.String()
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		s := newServer()
+		before := snapshot(t, s)
+		if err := s.Restore(strings.NewReader(doc)); err != nil {
+			if !errors.Is(err, ErrSnapshot) {
+				t.Fatalf("Restore(%q): error %v does not wrap ErrSnapshot", doc, err)
+			}
+			if after := snapshot(t, s); after != before {
+				t.Fatalf("Restore(%q) failed (%v) but changed the server:\nbefore %s\nafter  %s", doc, err, before, after)
+			}
+			return
+		}
+		first := snapshot(t, s)
+		again := newServer()
+		if err := again.Restore(strings.NewReader(first)); err != nil {
+			t.Fatalf("Restore of Snapshot's own output failed: %v\n%s", err, first)
+		}
+		if second := snapshot(t, again); second != first {
+			t.Fatalf("Snapshot → Restore → Snapshot changed the document:\nfirst  %s\nsecond %s", first, second)
+		}
+	})
+}

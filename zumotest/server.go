@@ -206,8 +206,8 @@ func (s *Server) now() time.Time {
 // case-insensitive, as in the official server), or when a seed row is
 // invalid.
 func (s *Server) AddTable(name string, opts ...TableOption) error {
-	if name == "" || strings.ContainsAny(name, "/") {
-		return fmt.Errorf("invalid table name %q", name)
+	if err := checkTableName(name); err != nil {
+		return err
 	}
 	tc := tableConfig{pageSize: 50, maxTop: 1000}
 	for _, o := range opts {
@@ -234,6 +234,14 @@ func (s *Server) AddTable(name string, opts ...TableOption) error {
 		return fmt.Errorf("table %q declared twice", name)
 	}
 	s.tables[key] = t
+	return nil
+}
+
+// checkTableName is AddTable's rule for a table name: not empty, no "/".
+func checkTableName(name string) error {
+	if name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("invalid table name %q", name)
+	}
 	return nil
 }
 

@@ -75,7 +75,8 @@ type snapshotDoc struct {
 // deleted flags, and versions issued afterwards never repeat a restored
 // one. Restore checks the whole document before changing anything: a
 // snapshot that is not JSON, has another format, was written by the other
-// generation (WithLegacy) or holds an invalid row fails with an error
+// generation (WithLegacy), names a table AddTable would refuse or holds an
+// invalid row fails with an error
 // wrapping ErrSnapshot, and the server is left as it was.
 func (s *Server) Restore(r io.Reader, opts ...TableOption) error {
 	var doc snapshotDoc
@@ -96,6 +97,11 @@ func (s *Server) Restore(r io.Reader, opts ...TableOption) error {
 	all := make([]loaded, 0, len(doc.Tables))
 	maxVersion := doc.Versions
 	for _, dt := range doc.Tables {
+		// Checked here, not left to AddTable below, so that a bad name
+		// fails before an earlier table is declared.
+		if err := checkTableName(dt.Name); err != nil {
+			return fmt.Errorf("%w: %v", ErrSnapshot, err)
+		}
 		l := loaded{name: dt.Name, recs: make([]*record, 0, len(dt.Rows))}
 		for i, raw := range dt.Rows {
 			rec, counter, err := s.restoreRecord(raw)
