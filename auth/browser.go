@@ -104,7 +104,8 @@ func BrowserParam(key, value string) BrowserOption {
 // listener is closed when Authenticate returns, whatever the outcome; the
 // code and the token appear in no log, error or page.
 //
-// Authenticate fails with an error wrapping ErrBrowserTimeout, the
+// Authenticate fails with an error wrapping ErrBrowserTimeout (also when
+// ctx's deadline passes first, wrapped with context.DeadlineExceeded), the
 // context's error, a *LoginError (#error= from the service, or a refused
 // exchange such as a wrong verifier), ErrLoginCancelled (a callback with
 // neither code nor token), ErrInvalidLoginResponse, or the listener's
@@ -197,6 +198,12 @@ func (b *browser) Authenticate(ctx context.Context, s *Service) (*User, error) {
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Typically the handler's own bound on a login (WithLoginTimeout),
+			// shorter than the browser timeout: say so.
+			return nil, f.wrap(fmt.Errorf("%w: nothing came back from the browser before the login's deadline (auth.WithLoginTimeout bounds a login too): %w",
+				ErrBrowserTimeout, ctx.Err()))
+		}
 		return nil, f.wrap(fmt.Errorf("auth: browser login with %q: %w", b.provider, ctx.Err()))
 	case <-timer.C:
 		return nil, f.wrap(fmt.Errorf("%w: nothing came back from the browser within %s", ErrBrowserTimeout, b.timeout))

@@ -109,7 +109,7 @@ func TestBrowserLogin(t *testing.T) {
 				var le *LoginError
 				require.ErrorAs(t, err, &le)
 				assert.Equal(t, "google", le.Provider)
-				assert.Contains(t, le.Message, "access_denied")
+				assert.Equal(t, `auth: login with "google" failed: access_denied`, le.Error())
 				assert.Nil(t, u)
 			}},
 		{name: "wrong verifier (the challenge was swapped on the way)", bl: zumotest.BrowserLogin{UserID: "sid:ann"}, wantTitle: "Login failed",
@@ -371,18 +371,42 @@ func (l *idleListener) Close() error {
 func (l *idleListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
 
 func TestBrowserLoginTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ln := &idleListener{closed: make(chan struct{})}
-		a := Browser("google", BrowserTimeout(3*time.Minute), BrowserOpener(nil), BrowserOutput(nil)).(*browser)
-		a.listen = func(string, string) (net.Listener, error) { return ln, nil }
-		u, _ := url.Parse("http://127.0.0.1:1/")
-		start := time.Now()
-		_, err := a.Authenticate(context.Background(), &Service{AppURL: u})
-		require.ErrorIs(t, err, ErrBrowserTimeout)
-		assert.Equal(t, 3*time.Minute, time.Since(start))
-		assert.Contains(t, err.Error(), "3m0s")
-		assert.Positive(t, ln.calls.Load(), "the listener is closed")
-	})
+	tests := []struct {
+		name     string
+		deadline time.Duration // of the caller's context; 0 for none
+		want     time.Duration
+		ctxErr   bool
+	}{
+		{"the browser timeout", 0, 3 * time.Minute, false},
+		{"the caller's deadline first (the handler's login timeout)", 2 * time.Minute, 2 * time.Minute, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ln := &idleListener{closed: make(chan struct{})}
+				a := Browser("google", BrowserTimeout(3*time.Minute), BrowserOpener(nil), BrowserOutput(nil)).(*browser)
+				a.listen = func(string, string) (net.Listener, error) { return ln, nil }
+				u, _ := url.Parse("http://127.0.0.1:1/")
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				start := time.Now()
+				_, err := a.Authenticate(ctx, &Service{AppURL: u})
+				require.ErrorIs(t, err, ErrBrowserTimeout)
+				assert.Equal(t, tt.want, time.Since(start))
+				assert.Equal(t, tt.ctxErr, errors.Is(err, context.DeadlineExceeded))
+				if tt.ctxErr {
+					assert.Contains(t, err.Error(), "WithLoginTimeout")
+				} else {
+					assert.Contains(t, err.Error(), "3m0s")
+				}
+				assert.Positive(t, ln.calls.Load(), "the listener is closed")
+			})
+		})
+	}
 }
 
 func TestBrowserLoginUnsupported(t *testing.T) {

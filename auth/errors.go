@@ -52,7 +52,8 @@ type LoginError struct {
 	Op string
 	// Provider is the login provider ("" for refresh).
 	Provider string
-	// StatusCode is the HTTP status of the answer.
+	// StatusCode is the HTTP status of the answer; 0 when the service
+	// ended a browser login with #error= (ParseLoginDone, Browser).
 	StatusCode int
 	// Message is the server's message, chosen like the client's errors.
 	Message string
@@ -60,10 +61,14 @@ type LoginError struct {
 
 // Error describes the failure; it never contains a token or an app key.
 func (e *LoginError) Error() string {
+	what := e.Op
 	if e.Provider != "" {
-		return fmt.Sprintf("auth: %s with %q failed: %d %s", e.Op, e.Provider, e.StatusCode, e.Message)
+		what += fmt.Sprintf(" with %q", e.Provider)
 	}
-	return fmt.Sprintf("auth: %s failed: %d %s", e.Op, e.StatusCode, e.Message)
+	if e.StatusCode == 0 { // from a redirect's #error=, not an HTTP answer
+		return fmt.Sprintf("auth: %s failed: %s", what, e.Message)
+	}
+	return fmt.Sprintf("auth: %s failed: %d %s", what, e.StatusCode, e.Message)
 }
 
 // Unauthorized reports whether the server refused the credentials (401 or 403).
