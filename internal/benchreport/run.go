@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -107,9 +106,8 @@ func quoteArgs(args []string) []string {
 // parse reads benchmark lines: name-N  iters  value unit  value unit …
 func parse(s string) map[string][]result {
 	res := map[string][]result{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range strings.Lines(s) {
+		f := strings.Fields(line)
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
