@@ -58,6 +58,7 @@ func TestRestoreRejectsBadSnapshotsAndChangesNothing(t *testing.T) {
 		{"no id", strings.Replace(good, `"id":"1",`, ``, 1), "no string id"},
 		{"bad date", strings.Replace(good, `"createdAt":"2024-01-01T00:00:00.000Z"`, `"createdAt":"yesterday"`, 1), "createdAt"},
 		{"no version", strings.Replace(good, `"version":"AAAAAAAAAAE=",`, ``, 1), "version"},
+		{"bad table name", strings.Replace(good, `"name":"t"`, `"name":"a/b"`, 1), "invalid table name"},
 		{"nested value", strings.Replace(good, `"id":"1",`, `"id":"1","x":{"a":1},`, 1), "objects and arrays"},
 		{"empty table name after a good table", strings.Replace(good, `]}]}`, `]},{"name":"","rows":[]}]}`, 1), `invalid table name ""`},
 		{"slash in a table name after a good table", strings.Replace(good, `]}]}`, `]},{"name":"a/b","rows":[]}]}`, 1), `invalid table name "a/b"`},
