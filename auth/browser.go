@@ -272,7 +272,8 @@ func (b *browser) finish(ctx context.Context, s *Service, f *flow, fragment stri
 	q.Set("code_verifier", f.verifier)
 	tu.RawQuery = q.Encode()
 	u, err = s.do(ctx, "login", b.provider, http.MethodGet, tu, nil, "")
-	return u, scrub(err, code, f.verifier)
+	// A server may echo what it was sent, raw or still escaped.
+	return u, scrub(err, code, f.verifier, url.QueryEscape(code), url.QueryEscape(f.verifier))
 }
 
 // wrap adds ErrStateMismatch to err when callbacks were refused.

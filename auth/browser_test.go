@@ -430,3 +430,67 @@ func TestBrowserLoginUnsupported(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserLoginExchangeNoRedirect: a service answering the code exchange
+// with a redirect is not followed; the code and verifier go nowhere else.
+func TestBrowserLoginExchangeNoRedirect(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = io.WriteString(w, `{"authenticationToken":"x.y.z","user":{"userId":"sid:evil"}}`)
+	}))
+	defer other.Close()
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.auth/login/google":
+			http.Redirect(w, r, r.URL.Query().Get("post_login_redirect_url")+"#authorization_code=the-code-1234", http.StatusFound)
+		case "/.auth/login/google/token":
+			http.Redirect(w, r, other.URL+"/steal?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer svc.Close()
+	u, err := url.Parse(svc.URL + "/")
+	require.NoError(t, err)
+	fb := &fakebrowser.Browser{}
+	open, results, _ := opener(fb)
+	_, err = Browser("google", BrowserOpener(open), BrowserOutput(nil)).Authenticate(context.Background(), &Service{AppURL: u})
+	var le *LoginError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, http.StatusTemporaryRedirect, le.StatusCode)
+	assert.NotContains(t, err.Error(), "the-code-1234")
+	assert.Zero(t, elsewhere.Load(), "the redirect was not followed")
+	assert.Equal(t, "Login failed", (<-results).Title)
+}
+
+// TestBrowserLoginExchangeErrorScrubbed: a service echoing the code and the
+// verifier (raw or escaped) in its error does not get them into the error.
+func TestBrowserLoginExchangeErrorScrubbed(t *testing.T) {
+	var sent url.Values
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.auth/login/google":
+			http.Redirect(w, r, r.URL.Query().Get("post_login_redirect_url")+"#authorization_code=the%2Bcode%3D1234", http.StatusFound)
+		case "/.auth/login/google/token":
+			sent = r.URL.Query()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"bad `+r.URL.RawQuery+` / `+sent.Get("code_verifier")+` / `+sent.Get("authorization_code")+`"}`)
+		}
+	}))
+	defer svc.Close()
+	u, err := url.Parse(svc.URL + "/")
+	require.NoError(t, err)
+	open, results, _ := opener(&fakebrowser.Browser{})
+	_, err = Browser("google", BrowserOpener(open), BrowserOutput(nil)).Authenticate(context.Background(), &Service{AppURL: u})
+	<-results
+	var le *LoginError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, http.StatusBadRequest, le.StatusCode)
+	require.Equal(t, "the+code=1234", sent.Get("authorization_code"))
+	for _, s := range []string{sent.Get("authorization_code"), sent.Get("code_verifier"),
+		url.QueryEscape(sent.Get("authorization_code")), url.QueryEscape(sent.Get("code_verifier"))} {
+		assert.NotContains(t, err.Error(), s)
+	}
+}
