@@ -174,7 +174,11 @@ func jwtError(msg string) *tokenError { return &tokenError{Name: "JsonWebTokenEr
 
 // verify checks a token like the official server (jsonwebtoken 8): the
 // signature first, then nbf, exp (no clock tolerance), audience, issuer.
-func (s *Server) verify(raw string) (*User, *tokenError) {
+func (s *Server) verify(raw string) (*User, *tokenError) { return s.verifyGrace(raw, 0) }
+
+// verifyGrace is verify accepting a token that expired less than grace
+// ago (the refresh route's WithRefreshGrace).
+func (s *Server) verifyGrace(raw string, grace time.Duration) (*User, *tokenError) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		return s.signingKey(), nil
@@ -200,7 +204,7 @@ func (s *Server) verify(raw string) (*User, *tokenError) {
 	}
 	u := &User{}
 	if exp, ok := numClaim(claims, "exp"); ok {
-		if nowSec >= exp {
+		if nowSec >= exp+math.Floor(grace.Seconds()) {
 			return nil, &tokenError{Name: "TokenExpiredError", Message: "jwt expired", ExpiredAt: secsToISO(exp)}
 		}
 		u.Expires = secsToTime(exp)

@@ -216,6 +216,44 @@ func TestTokenExpiryAndRefresh(t *testing.T) {
 	assert.Equal(t, 6, st.Unauthorized)
 }
 
+func TestRefreshGrace(t *testing.T) {
+	clk := NewClock(epoch)
+	s := NewServer(t, WithClock(clk.Now), WithTokenLifetime(time.Hour), WithRefreshGrace(72*time.Hour),
+		WithTable("private", Authenticated()))
+	tok := s.IssueToken("sid:ann", time.Hour)
+	refresh := func(tok string) resp {
+		return do(t, s, req{path: "/.auth/refresh", header: auth(tok), noVer: true})
+	}
+	tests := []struct {
+		name    string
+		advance time.Duration // from the token's issue
+		status  int           // of the refresh
+	}{
+		{"valid", 30 * time.Minute, http.StatusOK},
+		{"just expired", time.Hour, http.StatusOK},
+		{"expired a day ago", 25 * time.Hour, http.StatusOK},
+		{"a second inside the grace", 73*time.Hour - time.Second, http.StatusOK},
+		{"grace over", 73 * time.Hour, http.StatusUnauthorized},
+	}
+	start := clk.Now()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Set(start.Add(tt.advance))
+			r := refresh(tok)
+			require.Equal(t, tt.status, r.Status, "%s", r.Body)
+			if tt.status == http.StatusOK {
+				var lr struct{ AuthenticationToken string }
+				require.NoError(t, json.Unmarshal(r.Body, &lr))
+				assert.Equal(t, http.StatusOK, do(t, s, req{path: "/tables/private", header: auth(lr.AuthenticationToken)}).Status)
+			}
+			if tt.advance >= time.Hour {
+				// Only the refresh route has a grace.
+				assert.Equal(t, http.StatusUnauthorized, do(t, s, req{path: "/tables/private", header: auth(tok)}).Status)
+			}
+		})
+	}
+}
+
 func TestRotateKey(t *testing.T) {
 	s := NewServer(t, WithTable("public"), WithTable("private", Authenticated()))
 	old := s.IssueToken("sid:a", 0)

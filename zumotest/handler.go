@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type routeKind uint8
@@ -130,7 +131,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) *User 
 	var user *User
 	if rt.kind != routeLogin {
 		if tok := tokenFrom(r); tok != "" {
-			u, terr := s.verify(tok)
+			grace := time.Duration(0)
+			if rt.kind == routeRefresh {
+				grace = s.cfg.refreshGrace
+			}
+			u, terr := s.verifyGrace(tok, grace)
 			if terr != nil {
 				writeTokenError(w, terr)
 				return nil

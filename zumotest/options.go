@@ -63,6 +63,15 @@ func WithTokenLifetime(d time.Duration) Option {
 	return func(c *config) { c.tokenLifetime = d }
 }
 
+// WithRefreshGrace lets GET /.auth/refresh renew a token that expired
+// less than d ago, as App Service does (for 72 hours by default there).
+// Every other route still answers 401 to an expired token. Without this
+// option — like the official Node server, which has no refresh grace —
+// an expired token is refused by /.auth/refresh too.
+func WithRefreshGrace(d time.Duration) Option {
+	return func(c *config) { c.refreshGrace = d }
+}
+
 // WithSigningKey sets the initial HS256 signing key (by default a random
 // 32-byte key). RotateKey replaces it.
 func WithSigningKey(key []byte) Option {

@@ -51,6 +51,7 @@ type config struct {
 	strictAPIVersion   bool
 	clock              func() time.Time
 	tokenLifetime      time.Duration
+	refreshGrace       time.Duration // WithRefreshGrace
 	signingKey         []byte
 	logLimit           int
 	tables             []tableDecl
