@@ -3,6 +3,7 @@ package zumotest
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,6 +32,12 @@ func FuzzRequest(f *testing.F) {
 		{1, "/.auth/login/custom", "", `{"username":"ann","password":"pw"}`},
 		{0, "/api/echo/x", "$a=1", ""},
 		{0, "/tables/todoitem", "$top=99999999999999999999", ""},
+		{0, "/.auth/login/aad", "post_login_redirect_url=http%3A%2F%2F127.0.0.1%3A9%2Fcb%3Fx%3D1&code_challenge=abc&code_challenge_method=S256", ""},
+		{0, "/.auth/login/aad", "post_login_redirect_url=http%3A%2F%2Flocalhost%2Fcb%23old", ""},
+		{0, "/.auth/login/aad", "post_login_redirect_url=http%3A%2F%2F127.0.0.1%40evil.example%2F", ""},
+		{0, "/.auth/login/aad", "post_login_redirect_url=%2F%2Fevil.example%2F", ""},
+		{0, "/.auth/login/aad/token", "authorization_code=x&code_verifier=" + strings.Repeat("v", 43), ""},
+		{0, "/.auth/login/done", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.query, s.body)
@@ -45,6 +52,7 @@ func FuzzRequest(f *testing.F) {
 		WithUser("custom", "ann", "pw", "sid:ann"),
 		WithAPI("echo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })),
 		WithRequestLogLimit(100),
+		WithBrowserLogin("aad", BrowserLogin{UserID: "sid:b"}),
 	)
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut, http.MethodHead}
 	f.Fuzz(func(t *testing.T, m byte, path, query, body string) {
@@ -80,6 +88,21 @@ func FuzzRequest(f *testing.F) {
 		if w.Code == http.StatusOK && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") && !json.Valid(w.Body.Bytes()) {
 			t.Fatalf("%s %s: invalid JSON %q", r.Method, target, w.Body)
 		}
+		if w.Code >= 300 && w.Code < 400 {
+			// A redirect (the browser login's) stays on this server or
+			// on a loopback host.
+			loc, err := url.Parse(w.Header().Get("Location"))
+			switch {
+			case err != nil:
+				t.Fatalf("%s %s: unparsable Location: %v", r.Method, target, err)
+			case loc.Host == "" && loc.Scheme == "" && strings.HasPrefix(loc.Path, "/") && !strings.HasPrefix(loc.Path, "//"):
+			case (loc.Scheme == "http" || loc.Scheme == "https") && loc.User == nil &&
+				(loc.Host == "example.com" || loc.Hostname() == "localhost" || isLoopbackIP(loc.Hostname())):
+			default:
+				// The fragment may hold a token: name only where it goes.
+				t.Fatalf("%s %s: redirect to %s://%s (user %v) leaves the server and loopback", r.Method, target, loc.Scheme, loc.Host, loc.User != nil)
+			}
+		}
 		if l := w.Header().Get("Link"); l != "" {
 			m := linkRE.FindStringSubmatch(l)
 			if m == nil {
@@ -91,6 +114,11 @@ func FuzzRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+func isLoopbackIP(h string) bool {
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func httpBody(s string) *bodyReader { return &bodyReader{r: strings.NewReader(s)} }

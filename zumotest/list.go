@@ -114,5 +114,33 @@ func nextLink(r *http.Request, skip, top int) string {
 	if !setTop {
 		parts = append(parts, "$top="+strconv.Itoa(top))
 	}
-	return scheme + "://" + host + u.EscapedPath() + "?" + strings.Join(parts, "&")
+	return scheme + "://" + host + u.EscapedPath() + "?" + escapeLinkUnsafe(strings.Join(parts, "&"))
+}
+
+// escapeLinkUnsafe percent-encodes the bytes a query may arrive with but a
+// URI may not hold (RFC 3986), such as '>', which would end the Link
+// header's <…> early. Every other byte is kept as the client sent it.
+func escapeLinkUnsafe(q string) string {
+	const hex = "0123456789ABCDEF"
+	unsafe := func(c byte) bool {
+		return c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0
+	}
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if unsafe(q[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return q
+	}
+	b := make([]byte, 0, len(q)+2*n)
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; unsafe(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }

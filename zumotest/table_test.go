@@ -364,6 +364,7 @@ func TestPagingAndLink(t *testing.T) {
 		{name: "descending", query: "$orderby=n%20desc&$top=3", wantN: []int{119, 118, 117}},
 		{name: "filter then page", query: "$filter=" + url.QueryEscape("(n ge 100)") + "&$orderby=n%20desc", wantN: []int{119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 109, 108, 107, 106, 105, 104, 103, 102, 101, 100}},
 		{name: "user parameters are kept in the link", query: "a=1&$orderby=n&b=x%20y", wantN: seq(0, 50), wantLink: "a=1&$orderby=n&b=x y&$skip=50"},
+		{name: "a raw '>' or '\"' in a parameter is escaped in the link", query: `a=>&b="&$orderby=n`, wantN: seq(0, 50), wantLink: `a=>&b="&$orderby=n&$skip=50`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
