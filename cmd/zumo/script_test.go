@@ -18,7 +18,18 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"zumo": main, "fakebrowser": fakeBrowser})
+	testscript.Main(cleanupM{m}, map[string]func(){"zumo": main, "fakebrowser": fakeBrowser})
+}
+
+// cleanupM removes the binary buildZumo made once the tests have run.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path))
+	}
+	return code
 }
 
 // fakeBrowser is what $BROWSER runs in the scripts: it follows the login

@@ -119,7 +119,7 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	fmt.Fprintf(g.io.out, "zumo serve: listening on %s\n", url)
 	if f.data != "" {
-		fmt.Fprintf(g.io.out, "  data: %s (%d tables)\n", f.data, len(srv.Tables()))
+		fmt.Fprintf(g.io.out, "  data: %s (tables: %s)\n", f.data, strings.Join(srv.Tables(), ", "))
 	}
 	fmt.Fprintf(g.io.out, "  try:  export ZUMO_APP_URL=%s\n", url)
 	if len(f.users) > 0 {
