@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,7 +100,7 @@ func (t *Table[T]) Pull(ctx context.Context, queryID string, q Query[T]) (*PullR
 	res := &PullResult{}
 	prog := Progress{Op: "pull", Table: t.name}
 	for {
-		jq := sc.c.Table(t.name).Query()
+		jq := zumo.GetTable[pulledRow](sc.c, t.name).Query()
 		if f := lq.Filter(); f != "" {
 			jq = jq.Where(zumo.Raw("(" + f + ")"))
 		}
@@ -129,39 +130,44 @@ func (t *Table[T]) Pull(ctx context.Context, queryID string, q Query[T]) (*PullR
 	}
 }
 
-// storePage stores one page and the token after it in one transaction.
-func (t *Table[T]) storePage(ctx context.Context, queryID string, tok deltaToken, have bool, items []map[string]any, res *PullResult) (deltaToken, int64, error) {
-	type pulled struct {
-		id  string
-		obj object
-		raw []byte
+// pulledRow is a pulled row as the server sent it, with the members the
+// pull reads; decoding it does not build a map of the row.
+type pulledRow struct {
+	ID        string `json:"id"`
+	UpdatedAt string `json:"updatedAt"`
+	Deleted   bool   `json:"deleted"`
+	raw       []byte
+}
+
+// UnmarshalJSON keeps the row's JSON text as well as the members.
+func (r *pulledRow) UnmarshalJSON(b []byte) error {
+	type members pulledRow // without this method
+	var m members
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
 	}
-	rows := make([]pulled, 0, len(items))
+	*r = pulledRow(m)
+	r.raw = bytes.Clone(b)
+	return nil
+}
+
+// storePage stores one page and the token after it in one transaction.
+func (t *Table[T]) storePage(ctx context.Context, queryID string, tok deltaToken, have bool, rows []pulledRow, res *PullResult) (deltaToken, int64, error) {
 	next := tok
-	var bytes int64
-	for _, m := range items {
-		raw, err := json.Marshal(m)
+	var n int64
+	for i, r := range rows {
+		if r.ID == "" {
+			return tok, 0, fmt.Errorf("%w: a pulled %s row has no id", zumo.ErrInvalidResponse, t.name)
+		}
+		u, err := time.Parse(time.RFC3339Nano, r.UpdatedAt)
 		if err != nil {
-			return tok, 0, fmt.Errorf("offline: %w", err)
+			return tok, 0, fmt.Errorf("%w: pulled row %s/%s has no valid updatedAt", zumo.ErrInvalidResponse, t.name, r.ID)
 		}
-		obj, err := decodeObject(raw)
-		if err != nil {
-			return tok, 0, err
+		if (have || i > 0) && u.Before(next.UpdatedAt) {
+			return tok, 0, fmt.Errorf("%w: pulled row %s/%s is out of updatedAt order", zumo.ErrInvalidResponse, t.name, r.ID)
 		}
-		id, ok := obj.id()
-		if !ok {
-			return tok, 0, fmt.Errorf("%w: a pulled %s row has no string id", zumo.ErrInvalidResponse, t.name)
-		}
-		u, err := time.Parse(time.RFC3339Nano, obj.str("updatedAt"))
-		if err != nil {
-			return tok, 0, fmt.Errorf("%w: pulled row %s/%s has no valid updatedAt", zumo.ErrInvalidResponse, t.name, id)
-		}
-		if (have || len(rows) > 0) && u.Before(next.UpdatedAt) {
-			return tok, 0, fmt.Errorf("%w: pulled row %s/%s is out of updatedAt order", zumo.ErrInvalidResponse, t.name, id)
-		}
-		next = deltaToken{UpdatedAt: u, ID: id}
-		rows = append(rows, pulled{id, obj, raw})
-		bytes += int64(len(raw))
+		next = deltaToken{UpdatedAt: u, ID: r.ID}
+		n += int64(len(r.raw))
 	}
 	if have && next.UpdatedAt.Equal(tok.UpdatedAt) && next.ID == tok.ID {
 		return tok, 0, ErrNoProgress
@@ -181,19 +187,19 @@ func (t *Table[T]) storePage(ctx context.Context, queryID string, tok deltaToken
 		}
 		for _, r := range rows {
 			switch {
-			case pending[r.id]:
+			case pending[r.ID]:
 				res.Skipped++
-			case r.obj.isDeleted():
-				if _, ok, err := tx.Get(t.name, r.id); err != nil {
+			case r.Deleted:
+				if _, ok, err := tx.Get(t.name, r.ID); err != nil {
 					return err
 				} else if ok {
 					res.Deleted++
-					if err := tx.Delete(t.name, r.id); err != nil {
+					if err := tx.Delete(t.name, r.ID); err != nil {
 						return err
 					}
 				}
 			default:
-				if err := tx.Put(t.name, r.id, r.raw); err != nil {
+				if err := tx.Put(t.name, r.ID, r.raw); err != nil {
 					return err
 				}
 			}
@@ -208,5 +214,5 @@ func (t *Table[T]) storePage(ctx context.Context, queryID string, tok deltaToken
 		return tok, 0, err
 	}
 	res.Rows += len(rows)
-	return next, bytes, nil
+	return next, n, nil
 }

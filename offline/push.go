@@ -157,7 +157,11 @@ func (sc *SyncContext) pushOne(ctx context.Context, seq int64) outcome {
 		item object
 		skip bool
 	)
-	err := sc.s.Update(ctx, func(tx Tx) error {
+	// An insert is marked attempted before it is sent, in its own
+	// transaction: a delete queued after that must become a delete, not
+	// cancel the insert (it may have reached the server). Updates and
+	// deletes need no mark, so they are read without a write.
+	take := func(tx Tx, mark bool) error {
 		op, err := getOp(tx, seq)
 		if err != nil || op == nil {
 			skip = op == nil
@@ -179,12 +183,16 @@ func (sc *SyncContext) pushOne(ctx context.Context, seq int64) outcome {
 		}
 		s = sent{seq: seq, table: op.Table, id: op.ItemID, version: op.Version}
 		kind = op.Kind
-		if op.Attempted {
+		if !mark || op.Attempted || op.Kind != OpInsert {
 			return nil
 		}
 		op.Attempted = true
 		return putOp(tx, op)
-	})
+	}
+	err := sc.s.View(ctx, func(tx Tx) error { return take(tx, false) })
+	if err == nil && !skip && kind == OpInsert {
+		err = sc.s.Update(ctx, func(tx Tx) error { return take(tx, true) })
+	}
 	if err != nil {
 		return outcome{stop: err}
 	}

@@ -148,8 +148,3 @@ func sameValue(x, y any) bool {
 	}
 	return x == y
 }
-
-// isDeleted reports whether a pulled row is marked deleted.
-func (o object) isDeleted() bool {
-	return bytes.Equal(bytes.TrimSpace(o["deleted"]), []byte("true"))
-}

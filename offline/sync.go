@@ -74,8 +74,9 @@ type Operation struct {
 	Table, ID string
 	// Kind is what will be sent.
 	Kind OpKind
-	// Attempted reports that a push sent it without learning the outcome
-	// (the answer was lost); the next push resends it safely.
+	// Attempted reports an insert that a push sent without learning the
+	// outcome (the answer was lost); the next push resends it safely.
+	// (Updates and deletes are resent safely too, without the mark.)
 	Attempted bool
 }
 
