@@ -17,6 +17,9 @@ func sections() []section {
 		connectionReuse(),
 		cliCommand(),
 		serveVsOfficial(),
+		offlinePull(),
+		offlinePush(),
+		offlineLocal(),
 	}
 }
 

@@ -61,14 +61,18 @@ func TestBenchServerHelper(t *testing.T) {
 	srv := zumotest.New(zumotest.WithTable("items", zumotest.Seed(benchSeed(rows)...)))
 	srv.Start()
 	defer srv.Close()
+	if d, _ := time.ParseDuration(os.Getenv("ZUMO_BENCH_SERVER_LATENCY")); d > 0 {
+		srv.AddFault(zumotest.Fault{Latency: d, Count: -1})
+	}
 	fmt.Println(srv.URL)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
-// serverProcess starts TestBenchServerHelper and returns its URL.
-func serverProcess(b *testing.B, rows int) string {
+// serverProcess starts TestBenchServerHelper, which adds latency to every
+// request, and returns its URL.
+func serverProcess(b *testing.B, rows int, latency time.Duration) string {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchServerHelper$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "ZUMO_BENCH_SERVER_ROWS="+strconv.Itoa(rows))
+	cmd.Env = append(os.Environ(), "ZUMO_BENCH_SERVER_ROWS="+strconv.Itoa(rows), "ZUMO_BENCH_SERVER_LATENCY="+latency.String())
 	in, err := cmd.StdinPipe()
 	require.NoError(b, err)
 	out, err := cmd.StdoutPipe()
@@ -120,7 +124,7 @@ func heapPeak() (stop func() float64) {
 // page inserted in one transaction with a prepared statement (hand).
 func BenchmarkPull(b *testing.B) {
 	const rows, page = 100_000, 1000
-	srvURL := serverProcess(b, rows)
+	srvURL := serverProcess(b, rows, 0)
 	ctx := context.Background()
 	b.Run("side=offline", func(b *testing.B) {
 		var peak float64
@@ -210,19 +214,20 @@ func handPull(b *testing.B, db *sql.DB, base string, page int) int {
 	}
 }
 
-// BenchmarkPush pushes 10,000 queued updates to a server that adds 5 ms
-// to every request, one at a time and four at a time.
+// BenchmarkPush pushes 10,000 queued updates to a server (its own
+// process) that adds 5 ms to every request, one at a time and four at a
+// time.
 func BenchmarkPush(b *testing.B) {
 	const rows = 10_000
 	ctx := context.Background()
 	for _, par := range []int{1, 4} {
 		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
+			srvURL := serverProcess(b, rows, 5*time.Millisecond)
 			for b.Loop() {
 				b.StopTimer()
-				srv := benchServer(b, rows)
 				s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "push.db"))
 				require.NoError(b, err)
-				c, err := zumo.NewClient(srv.URL)
+				c, err := zumo.NewClient(srvURL)
 				require.NoError(b, err)
 				sc, err := offline.New(c, s, offline.WithParallelPush(par))
 				require.NoError(b, err)
@@ -236,14 +241,12 @@ func BenchmarkPush(b *testing.B) {
 					_, err := tbl.Update(ctx, r)
 					require.NoError(b, err)
 				}
-				srv.AddFault(zumotest.Fault{Latency: 5 * time.Millisecond, Count: -1})
 				b.StartTimer()
 				res, err := sc.Push(ctx)
 				b.StopTimer()
 				require.NoError(b, err)
 				require.Equal(b, rows, res.Pushed)
 				require.NoError(b, s.Close())
-				srv.Close()
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "ops/s")

@@ -19,7 +19,9 @@ var ErrNewerSchema = errors.New("sqlitestore: the file was written by a newer ve
 
 // Store is an offline.Store in a SQLite file. Get one with Open.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB // the writer: one connection, so writes never wait on SQLite's lock
+	rdb *sql.DB // readers: WAL lets them read the last commit beside the writer
+
 	// mu guards known, the tables that exist.
 	mu    sync.Mutex
 	known map[string]bool
@@ -106,9 +108,17 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	// Readers open after the migration, so they see its schema.
+	rdb, err := sql.Open("sqlite", "file:"+escapePath(path)+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(4)
+	s.rdb = rdb
 	for _, ix := range cfg.indexes {
 		if err := s.index(ix[0], ix[1]); err != nil {
-			db.Close()
+			s.Close()
 			return nil, fmt.Errorf("sqlitestore: open %s: index %s.%s: %w", path, ix[0], ix[1], err)
 		}
 	}
@@ -121,7 +131,9 @@ func escapePath(p string) string {
 }
 
 // Close closes the file. Transactions after Close fail.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	return errors.Join(s.rdb.Close(), s.db.Close())
+}
 
 // tableName is the SQL table of a bucket, quoted.
 func tableName(bucket string) string {
@@ -181,7 +193,11 @@ func (s *Store) run(ctx context.Context, fn func(offline.Tx) error, write bool) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	db := s.db
+	if !write {
+		db = s.rdb
+	}
+	stx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %w", err)
 	}
