@@ -22,6 +22,7 @@ type emulator struct {
 	changed   func() // called after a successful write; nil without --data
 	latency   time.Duration
 	test      *testEndpoints // nil without --test-endpoints
+	cors      *cors          // nil without --cors
 
 	mu    sync.Mutex
 	known map[string]bool // lower-cased names of tables known to exist
@@ -29,6 +30,9 @@ type emulator struct {
 
 func (e *emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if e.cors != nil && e.cors.handle(w, r) {
+		return
+	}
 	if e.latency > 0 {
 		t := time.NewTimer(e.latency)
 		select {

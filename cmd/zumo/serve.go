@@ -33,6 +33,7 @@ type serveFlags struct {
 	quiet      bool
 	latency    time.Duration
 	testRoutes bool
+	corsOrigin []string
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -70,6 +71,7 @@ SIGINT/SIGTERM, after the requests under way have finished.`,
 	fl.StringVar(&f.logFormat, "log-format", "text", `request log format: "text" or "json"`)
 	fl.BoolVar(&f.quiet, "quiet", false, "no request log")
 	fl.BoolVar(&f.testRoutes, "test-endpoints", false, "add /counters, /counters/reset, /seed/{table} and /rotate-key for test harnesses (never on a shared network)")
+	fl.StringArrayVar(&f.corsOrigin, "cors", nil, `allow web pages from this origin ("http://localhost:8080", or "*") to call the server (repeatable)`)
 	fl.DurationVar(&f.latency, "latency", 0, "delay every answer this long (to try clients on a slow network)")
 	return cmd
 }
@@ -100,6 +102,9 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 	h := &emulator{srv: srv, tableOpts: tableOpts, dynamic: !f.noDynamic, log: logger, latency: f.latency}
 	if store != nil {
 		h.changed = store.changed
+	}
+	if len(f.corsOrigin) > 0 {
+		h.cors = &cors{origins: f.corsOrigin}
 	}
 	if f.testRoutes {
 		h.test = &testEndpoints{srv: srv}
