@@ -91,14 +91,14 @@ func serve(ctx context.Context, g *globals, f *serveFlags) error {
 			return usagef("--table: %v", err)
 		}
 	}
+	logger := f.logger(g)
 	var store *snapshotFile
 	if f.data != "" {
-		store = &snapshotFile{path: f.data}
+		store = &snapshotFile{path: f.data, log: logger}
 		if err := store.load(srv, tableOpts); err != nil {
 			return err
 		}
 	}
-	logger := f.logger(g)
 	h := &emulator{srv: srv, tableOpts: tableOpts, dynamic: !f.noDynamic, log: logger, latency: f.latency}
 	if store != nil {
 		h.changed = store.changed

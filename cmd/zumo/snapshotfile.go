@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +24,7 @@ import (
 // flushInterval, and a final time at shutdown, after the last request.
 type snapshotFile struct {
 	path string
+	log  *slog.Logger
 
 	mu      sync.Mutex
 	dirty   bool
@@ -41,6 +43,15 @@ func (f *snapshotFile) load(srv *zumotest.Server, opts []zumotest.TableOption) e
 	f.stopped = make(chan struct{})
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// Written now, so that a path that cannot be written fails at
+		// start rather than at the first change.
+		var buf bytes.Buffer
+		if err := srv.Snapshot(&buf); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(f.path, buf.Bytes()); err != nil {
+			return fmt.Errorf("--data %s: %w", f.path, err)
+		}
 		return nil
 	}
 	if err != nil {
@@ -81,7 +92,7 @@ func (f *snapshotFile) run(srv *zumotest.Server) error {
 		}
 		if err := f.flush(srv, false); err != nil {
 			// Keep serving; the next change or the shutdown tries again.
-			fmt.Fprintf(os.Stderr, "zumo serve: cannot save %s: %s\n", f.path, err)
+			f.log.Error("cannot save the tables; retrying at the next change and at shutdown", "file", f.path, "err", err)
 		}
 	}
 }
