@@ -120,22 +120,43 @@ func rawParams(raw string) string {
 // when seg is key=value and key names a secret parameter.
 func redactParam(seg string) (string, bool) {
 	k, _, ok := secretParam(seg)
-	if !ok {
+	switch {
+	case !ok:
 		return "", false
+	case k == "" && !strings.Contains(seg, "="):
+		return Placeholder, true // a secret in a name without a value
 	}
 	return k + "=" + Placeholder, true
 }
 
 // secretParam finds the first secret parameter in seg, one '&'- or
 // ';'-separated part of a query or fragment, and returns the text before
-// its value (through the '=') and the value, which runs to the end of seg.
+// its value (without the '=') and the value, which runs to the end of seg.
 //
 // A parameter name is the text before an '=' and after the previous '?',
 // '#', '/' or '=', matched case-insensitively after unescaping (and, once
 // unescaped, after any '?', '#', '/', '=', '&' or ';' it then contains).
 // So "token=…", "/callback?token=…", "next=/a?token=…" and "x%3Ftoken=…"
 // all count: a secret hidden inside another parameter's value is found.
+// So does one hidden in an escaped value ("next=%2Fa%3Ftoken%3D…", what
+// url.Values.Encode writes): then the whole value of the outer parameter
+// is the secret's, or the whole of seg when it has no '='.
 func secretParam(seg string) (key, value string, ok bool) {
+	if k, v, ok := plainSecretParam(seg); ok {
+		return k, v, true
+	}
+	if _, ok := escapedSecret(seg); ok {
+		if i := strings.IndexByte(seg, '='); i >= 0 {
+			return seg[:i], seg[i+1:], true
+		}
+		return "", seg, true
+	}
+	return "", "", false
+}
+
+// plainSecretParam is secretParam for a secret whose '=' is written as
+// such in seg.
+func plainSecretParam(seg string) (key, value string, ok bool) {
 	start := 0
 	for j := 0; j < len(seg); j++ {
 		switch seg[j] {
@@ -159,6 +180,30 @@ func secretParam(seg string) (key, value string, ok bool) {
 	}
 	return "", "", false
 }
+
+// escapedSecret unescapes seg and looks for a secret parameter in what
+// that gives, escaped again or not, and returns its value. Each level of
+// unescaping shortens the text, so the search ends.
+func escapedSecret(seg string) (string, bool) {
+	if !strings.Contains(seg, "%") {
+		return "", false
+	}
+	dec, err := url.QueryUnescape(seg)
+	if err != nil || dec == seg {
+		return "", false
+	}
+	for sub := range strings.FieldsFuncSeq(dec, isParamSep) {
+		if _, v, ok := plainSecretParam(sub); ok {
+			return v, true
+		}
+		if v, ok := escapedSecret(sub); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func isParamSep(r rune) bool { return r == '&' || r == ';' }
 
 // HeaderSecrets returns the values of h's secret headers, each also
 // without a leading scheme word ("Bearer abc" gives "Bearer abc" and
@@ -206,9 +251,13 @@ func URLSecrets(u *url.URL) []string {
 		}
 	}
 	for _, raw := range []string{u.RawQuery, u.EscapedFragment()} {
-		for seg := range strings.FieldsFuncSeq(raw, func(r rune) bool { return r == '&' || r == ';' }) {
-			if _, v, ok := secretParam(seg); ok {
+		for seg := range strings.FieldsFuncSeq(raw, isParamSep) {
+			if _, v, ok := plainSecretParam(seg); ok {
 				add(v)
+			} else if inner, ok := escapedSecret(seg); ok {
+				_, v, _ := secretParam(seg)
+				add(v)
+				add(inner) // the secret itself, which an echo may show unescaped
 			}
 		}
 	}

@@ -119,6 +119,11 @@ func TestURL(t *testing.T) {
 		{"escaped '?' before the name", "https://h/p?x=1%3Ftoken=abc", "https://h/p?x=1%3Ftoken=REDACTED"},
 		{"fragment with '#' inside", "https://h/p#frag?x=1%23/cb?code=abc", "https://h/p#frag?x=1%23/cb?code=REDACTED"},
 		{"relative", "/tables/todo?token=abc", "/tables/todo?token=REDACTED"},
+		{"secret in an escaped value", "https://h/p?next=%2Fcb%3Ftoken%3Dabc&x=1", "https://h/p?next=REDACTED&x=1"},
+		{"secret escaped twice", "https://h/p?next=%252Fcb%253Fcode%253Dabc", "https://h/p?next=REDACTED"},
+		{"escaped secret after another escaped param", "https://h/p?r=%2Fcb%3Fx%3D1%26authorization_code%3Dabc", "https://h/p?r=REDACTED"},
+		{"escaped secret in a name without a value", "https://h/p?x%3Dtoken%3Dabc&y=1", "https://h/p?REDACTED&y=1"},
+		{"escaped non-secret value kept", "https://h/p?$filter=text%20eq%20'a%3Db'&next=%2Fcb%3Fstate%3D1", "https://h/p?$filter=text%20eq%20'a%3Db'&next=%2Fcb%3Fstate%3D1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +153,10 @@ func TestURLSecrets(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"alice", "p@ss", "a%2Bb", "a+b", "xyz", "frag"}, redact.URLSecrets(u))
 	assert.Nil(t, redact.URLSecrets(nil))
+	u, err = url.Parse("https://h/p?next=%2Fcb%3Ftoken%3Dabcd")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"%2Fcb%3Ftoken%3Dabcd", "/cb?token=abcd", "abcd"}, redact.URLSecrets(u),
+		"a secret in an escaped value: the value as written and unescaped, and the secret")
 	u, err = url.Parse("https://h/p?x=1")
 	require.NoError(t, err)
 	assert.Empty(t, redact.URLSecrets(u))
@@ -247,6 +256,7 @@ func FuzzURLString(f *testing.F) {
 			"https://h/p?" + raw + ";access_token=SECRET",
 			"https://h/p?x=1#" + raw + "&id_token=SECRET",
 			"https://h/" + raw + "#/cb?code=SECRET",
+			"https://h/p?" + raw + "&next=" + url.QueryEscape("/cb?"+raw+"&token=SECRET"),
 		} {
 			// Escaping raw may itself spell the secret ("%20" then
 			// "0000000"); a control without the secret rules that out.
