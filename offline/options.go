@@ -41,7 +41,8 @@ func WithParallelPush(n int) Option {
 
 // WithProgress calls fn after every pulled page and every pushed
 // operation, from the goroutine running the push or pull (or one of the
-// push's workers, one call at a time). fn must not call the SyncContext.
+// push's workers, one call at a time). It may read and write tables, but
+// must not call Push, Pull or Purge, which wait for the running one.
 func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
 
 // Progress reports how far a push or pull has come.

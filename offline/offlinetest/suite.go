@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Pull", func(t *testing.T) { testPull(t, open) })
 	t.Run("Purge", func(t *testing.T) { testPurge(t, open) })
 	t.Run("Queries", func(t *testing.T) { testQueries(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 }
 
 // env is one test's server, client, store and table.

@@ -206,9 +206,6 @@ func (s *Store) run(ctx context.Context, fn func(offline.Tx) error, write bool) 
 	defer func() {
 		if !committed {
 			_ = stx.Rollback()
-			if tx.created {
-				_ = s.loadKnown(context.Background())
-			}
 		}
 	}()
 	if err := fn(tx); err != nil {
@@ -218,5 +215,12 @@ func (s *Store) run(ctx context.Context, fn func(offline.Tx) error, write bool) 
 		return fmt.Errorf("sqlitestore: commit: %w", err)
 	}
 	committed = true
+	if len(tx.created) > 0 {
+		s.mu.Lock()
+		for b := range tx.created {
+			s.known[b] = true
+		}
+		s.mu.Unlock()
+	}
 	return nil
 }

@@ -16,7 +16,7 @@ type tx struct {
 	tx      *sql.Tx
 	ctx     context.Context
 	write   bool
-	created bool // a table was created: reload the known set on rollback
+	created map[string]bool // tables this transaction created, known to others once it commits
 	stmts   map[string]*sql.Stmt
 }
 
@@ -34,6 +34,9 @@ func (t *tx) stmt(query string) (*sql.Stmt, error) {
 }
 
 func (t *tx) exists(bucket string) bool {
+	if t.created[bucket] {
+		return true
+	}
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
 	return t.s.known[bucket]
@@ -46,10 +49,10 @@ func (t *tx) ensure(bucket string) error {
 	if _, err := t.tx.ExecContext(t.ctx, createSQL(bucket)); err != nil {
 		return err
 	}
-	t.created = true
-	t.s.mu.Lock()
-	t.s.known[bucket] = true
-	t.s.mu.Unlock()
+	if t.created == nil {
+		t.created = map[string]bool{}
+	}
+	t.created[bucket] = true
 	return nil
 }
 
