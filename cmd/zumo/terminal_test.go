@@ -74,3 +74,48 @@ func TestProgressBarOnlyOnTerminal(t *testing.T) {
 	assert.Empty(t, stderr.String(), "no progress bar on a pipe")
 	assert.Regexp(t, `^pulled todoitem: 60 rows [^\n]*\n$`, stdout.String())
 }
+
+// TestTerminalLoginAndTable types a password into zumo login --custom in
+// a tmux pane (it must not appear on the screen) and lists a table there
+// (an aligned table, where a pipe gets JSON lines).
+func TestTerminalLoginAndTable(t *testing.T) {
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is needed for the terminal test (apt-get install tmux)")
+		}
+		t.Skip("no tmux")
+	}
+	bin := buildZumo(t)
+	dir := t.TempDir()
+	url, _ := startServe(t, "--user", "ann:Secret-Typed-42", "--table", "todoitem:authenticated")
+	socket := fmt.Sprintf("zumo-login-%d", os.Getpid())
+	t.Cleanup(func() { exec.Command(tmux, "-L", socket, "kill-server").Run() })
+	env := fmt.Sprintf("XDG_CONFIG_HOME=%s ZUMO_APP_URL=%s", dir, url)
+	script := fmt.Sprintf("%s %s login --custom --username ann && %s %s table insert todoitem '{\"id\":\"1\",\"text\":\"milk\"}' >/dev/null && %s %s table list todoitem; echo EXIT=$?; sleep 60",
+		env, bin, env, bin, env, bin)
+	out, err := exec.Command(tmux, "-L", socket, "new-session", "-d", "-x", "120", "-y", "20", "sh", "-c", script).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	screen := func() string {
+		b, err := exec.Command(tmux, "-L", socket, "capture-pane", "-p").Output()
+		require.NoError(t, err)
+		return string(b)
+	}
+	waitScreen := func(text string) string {
+		var s string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if s = screen(); strings.Contains(s, text) {
+				return s
+			}
+		}
+		t.Fatalf("the screen never showed %q:\n%s", text, s)
+		return ""
+	}
+	waitScreen("Password:") // capture-pane drops trailing spaces
+	require.NoError(t, exec.Command(tmux, "-L", socket, "send-keys", "Secret-Typed-42", "Enter").Run())
+	s := waitScreen("EXIT=")
+	assert.NotContains(t, s, "Secret-Typed-42", "the password was echoed")
+	assert.Contains(t, s, "logged in as sid:ann")
+	assert.Regexp(t, `ID\s+TEXT\n1\s+milk`, s, "a table on a terminal")
+	assert.Contains(t, s, "EXIT=0")
+}
