@@ -56,7 +56,13 @@ func serveBackend(t testing.TB) backend {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	require.NotEmpty(t, base, "zumo serve did not start: %s", logs.String())
+	if base == "" {
+		// The logs are read only once the process is gone: until then
+		// its output is still being copied into them.
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("zumo serve did not start: %s", logs.Bytes())
+	}
 	call := func(t testing.TB, path string, body any, into any) {
 		t.Helper()
 		method, payload := http.MethodGet, []byte(nil)
