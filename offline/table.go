@@ -2,14 +2,15 @@ package offline
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/zumo-go/zumo"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // Table is a table of a SyncContext: reads and writes go to the local
@@ -65,7 +66,7 @@ func (t *Table[T]) Insert(ctx context.Context, item T) (T, error) {
 		if raw, has := obj["id"]; has && string(raw) != `""` && string(raw) != "null" {
 			return zero, &zumo.InvalidIDError{ID: string(raw), Reason: "offline tables need string ids"}
 		}
-		id = newGUID()
+		id = wire.NewGUID()
 		obj["id"], _ = json.Marshal(id)
 	}
 	if err := checkID(id); err != nil {
@@ -199,6 +200,8 @@ func decodeItem[T any](row []byte) (T, error) {
 	return v, nil
 }
 
+// checkID applies the online table's id rules (its checker is not
+// exported) before anything is stored.
 func checkID(id string) error {
 	reason := ""
 	switch {
@@ -206,7 +209,7 @@ func checkID(id string) error {
 		reason = "empty"
 	case id == "." || id == "..":
 		reason = "a path step, not an id"
-	case len(id) > 255*3 || len([]rune(id)) > 255:
+	case len(utf16.Encode([]rune(id))) > 255: // as the service's nvarchar(255) counts
 		reason = "longer than 255 characters"
 	case !utf8.ValidString(id):
 		reason = "not valid UTF-8"
@@ -217,14 +220,6 @@ func checkID(id string) error {
 		return &zumo.InvalidIDError{ID: id, Reason: reason}
 	}
 	return nil
-}
-
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func firstErr(a, b error) error {

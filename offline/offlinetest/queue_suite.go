@@ -2,6 +2,7 @@ package offlinetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,7 +110,7 @@ func testQueue(t *testing.T, open Opener) {
 	})
 	t.Run("bad ids and names write nothing", func(t *testing.T) {
 		e := newEnv(t, open, nil)
-		for _, id := range []string{"a\x00b", "..", string(make([]byte, 300))} {
+		for _, id := range []string{"a\x00b", "..", string(make([]byte, 300)), strings.Repeat("😀", 128)} { // 256 UTF-16 units
 			_, err := e.tbl.Insert(ctx, Item{ID: id})
 			assert.ErrorIs(t, err, zumo.ErrInvalidID, "%q", id)
 		}
