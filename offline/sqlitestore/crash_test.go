@@ -91,9 +91,12 @@ func TestCrashHelper(t *testing.T) {
 	require.NoError(t, err)
 	tbl := offline.GetTable[crashItem](sc, "items")
 	ctx := context.Background()
-	if mode == "push" {
+	switch mode {
+	case "write":
+		err = localWrites(ctx, tbl)
+	case "push":
 		_, err = sc.Push(ctx)
-	} else {
+	default:
 		_, err = tbl.Pull(ctx, "all", tbl.Query())
 	}
 	require.NoError(t, err)
@@ -246,4 +249,72 @@ func TestCrashDuringPull(t *testing.T) {
 	}
 	t.Logf("killed at %d points", points)
 	assert.Greater(t, points, 10)
+}
+
+// localWrites is the helper's work in "write" mode: inserts, updates and
+// deletes that collapse in every way the queue knows.
+func localWrites(ctx context.Context, tbl *offline.Table[crashItem]) error {
+	for i := range 6 {
+		if _, err := tbl.Insert(ctx, crashItem{ID: fmt.Sprintf("i%d", i), Text: "new"}); err != nil {
+			return err
+		}
+	}
+	for i := range 6 {
+		if _, err := tbl.Update(ctx, crashItem{ID: fmt.Sprintf("i%d", i), Text: "edited", N: i}); err != nil {
+			return err
+		}
+		if i%2 == 0 {
+			if err := tbl.Delete(ctx, crashItem{ID: fmt.Sprintf("i%d", i)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TestCrashDuringLocalWrites kills a process at each store write of a
+// series of local changes (inserts, updates collapsing into them, deletes
+// cancelling them): after reopening, every stored row has its insert
+// queued and every queued insert its row; a helper that ran to the end
+// left the rows it did not delete, with their last values.
+func TestCrashDuringLocalWrites(t *testing.T) {
+	ctx := context.Background()
+	points := 0
+	for n := 1; ; n++ {
+		db := filepath.Join(t.TempDir(), "crash.db")
+		killed := runHelper(t, "write", db, "http://127.0.0.1:1/", n, 0)
+		s, err := sqlitestore.Open(db)
+		require.NoError(t, err)
+		sc, err := offline.New(newClient(t), s)
+		require.NoError(t, err)
+		tbl := offline.GetTable[crashItem](sc, "items")
+		ops, err := sc.PendingOperations(ctx)
+		require.NoError(t, err)
+		queued := map[string]offline.OpKind{}
+		for _, op := range ops {
+			queued[op.ID] = op.Kind
+		}
+		rows, err := tbl.ToSlice(ctx)
+		require.NoError(t, err)
+		for _, r := range rows {
+			assert.Equal(t, offline.OpInsert, queued[r.ID], "point %d: %s is stored with its insert queued", n, r.ID)
+		}
+		assert.Len(t, queued, len(rows), "point %d: no operation without its row", n)
+		for id, k := range queued {
+			assert.Equal(t, offline.OpInsert, k, "point %d: %s (never pushed, so deletes cancel inserts)", n, id)
+		}
+		if !killed {
+			assert.Len(t, rows, 3, "the odd rows remain")
+			for _, r := range rows {
+				assert.Equal(t, "edited", r.Text)
+			}
+		}
+		require.NoError(t, s.Close())
+		if !killed {
+			break
+		}
+		points++
+	}
+	t.Logf("killed at %d points", points)
+	assert.Greater(t, points, 20)
 }
