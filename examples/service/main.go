@@ -11,7 +11,7 @@
 //
 //	go run ./examples/service -offline
 //	curl -s localhost:8080/todos
-//	curl -s -d '{"text":"buy milk"}' localhost:8080/todos
+//	curl -s -H 'Content-Type: application/json' -d '{"text":"buy milk"}' localhost:8080/todos
 //
 // Against a real backend (the password is read from the environment only,
 // never from a flag, which other users of the machine could see):
