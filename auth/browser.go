@@ -189,6 +189,10 @@ func (b *browser) Authenticate(ctx context.Context, s *Service) (*User, error) {
 		if srv.Shutdown(sctx) != nil {
 			_ = srv.Close()
 		}
+		// Serve may not have started yet (a login cancelled at once):
+		// then Shutdown knows no listener, and Serve would close it
+		// only later, in its own goroutine. Close it here, for sure.
+		_ = ln.Close()
 	}()
 
 	loginURL := b.loginURL(s, f)
