@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 )
 
 // An Authenticator logs a user in when the auth handler needs a fresh
@@ -21,6 +22,12 @@ import (
 // view of its own can write one from ServerDirectedURL and ParseLoginDone.
 type Authenticator interface {
 	Authenticate(ctx context.Context, s *Service) (*User, error)
+}
+
+// loginTimeouter is an Authenticator that needs longer than
+// DefaultLoginTimeout, such as a person signing in through a browser.
+type loginTimeouter interface {
+	LoginTimeout() time.Duration
 }
 
 // AuthenticatorFunc adapts a function to Authenticator.

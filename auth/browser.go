@@ -21,8 +21,9 @@ import (
 )
 
 // DefaultBrowserTimeout bounds a browser login unless BrowserTimeout says
-// otherwise. The handler's own login timeout (WithLoginTimeout, default
-// DefaultLoginTimeout) bounds it too: raise that for slow sign-ins.
+// otherwise. The auth handler lets a Browser login run that long (and a
+// margin for the code exchange) instead of DefaultLoginTimeout, unless
+// WithLoginTimeout sets its bound explicitly.
 const DefaultBrowserTimeout = 5 * time.Minute
 
 var (
@@ -157,6 +158,11 @@ type callback struct {
 	fragment string
 	reply    chan error
 }
+
+// LoginTimeout is how long the auth handler lets this login run, unless
+// its WithLoginTimeout says otherwise: the browser timeout and a margin
+// for the code exchange.
+func (b *browser) LoginTimeout() time.Duration { return b.timeout + 30*time.Second }
 
 // Authenticate runs one browser login; see Browser.
 func (b *browser) Authenticate(ctx context.Context, s *Service) (*User, error) {

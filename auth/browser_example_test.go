@@ -30,7 +30,6 @@ func ExampleBrowser() {
 		// App Service must allow http://127.0.0.1:8400/callback as a redirect URL.
 		zumo.WithAuthenticator(auth.Browser("aad", auth.BrowserPort(8400))),
 		zumo.WithUserStore(store, "aad"),
-		zumo.WithAuth(auth.WithLoginTimeout(auth.DefaultBrowserTimeout)),
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -494,3 +494,29 @@ func TestBrowserLoginExchangeErrorScrubbed(t *testing.T) {
 		assert.NotContains(t, err.Error(), s)
 	}
 }
+
+// The handler lets a browser login run as long as the browser may take,
+// unless the caller bounds logins explicitly.
+func TestBrowserLoginTimeoutOfHandler(t *testing.T) {
+	u, _ := url.Parse("https://app.example/")
+	tests := []struct {
+		name    string
+		browser time.Duration
+		opts    []Option
+		want    time.Duration
+	}{
+		{"browser default", DefaultBrowserTimeout, nil, DefaultBrowserTimeout + 30*time.Second},
+		{"long browser timeout", 20 * time.Minute, nil, 20*time.Minute + 30*time.Second},
+		{"short browser timeout keeps the default", 10 * time.Second, nil, DefaultLoginTimeout},
+		{"WithLoginTimeout wins", 20 * time.Minute, []Option{WithLoginTimeout(time.Minute)}, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]Option{WithAuthenticator(Browser("google", BrowserTimeout(tt.browser)))}, tt.opts...)
+			h := NewHandler(&Service{AppURL: u}, opts...)
+			assert.Equal(t, tt.want, h.loginTimeout)
+		})
+	}
+	h := NewHandler(&Service{AppURL: u}, WithAuthenticator(Credentials("custom", map[string]string{})))
+	assert.Equal(t, DefaultLoginTimeout, h.loginTimeout, "other authenticators keep the default")
+}

@@ -48,7 +48,10 @@ type Handler struct {
 	onUser       func(*User)
 	insecure     bool
 	loginTimeout time.Duration
-	log          *slog.Logger
+	// loginTimeoutSet: WithLoginTimeout was given; it then wins over an
+	// Authenticator's own LoginTimeout.
+	loginTimeoutSet bool
+	log             *slog.Logger
 
 	backoff, backoffMax time.Duration // after a failed login (WithLoginBackoff)
 
@@ -92,6 +95,10 @@ func NewHandler(svc *Service, opts ...Option) *Handler {
 	}
 	if svc.Legacy {
 		h.refresh = false
+	}
+	if lt, ok := h.authn.(loginTimeouter); ok && !h.loginTimeoutSet && lt.LoginTimeout() > h.loginTimeout {
+		// A person in a browser takes longer than a default login may.
+		h.loginTimeout = lt.LoginTimeout()
 	}
 	h.co, h.fleet = h.store.(Coordinator)
 	if !h.fleet {

@@ -95,11 +95,13 @@ func WithInsecureHTTP() Option { return func(h *Handler) { h.insecure = true } }
 // DefaultLoginTimeout). No single caller's cancellation stops a login; this
 // does. A login whose Authenticator ignores the timeout is abandoned when
 // it passes: its waiters get context.DeadlineExceeded, the next request
-// starts a new login, and the late result is not installed.
+// starts a new login, and the late result is not installed. Without this
+// option, an Authenticator that has a LoginTimeout() time.Duration method
+// longer than the default (Browser has: its BrowserTimeout) gets that.
 func WithLoginTimeout(d time.Duration) Option {
 	return func(h *Handler) {
 		if d > 0 {
-			h.loginTimeout = d
+			h.loginTimeout, h.loginTimeoutSet = d, true
 		}
 	}
 }

@@ -88,10 +88,9 @@ func run(ctx context.Context, args []string, out, msgs io.Writer) error {
 	newClient := func() (*zumo.Client, error) {
 		return zumo.NewClient(*appURL,
 			zumo.WithAuthenticator(auth.Browser(*provider, opts...)),
+			// The handler lets the login run as long as the browser
+			// timeout (-timeout): a person may take minutes to sign in.
 			zumo.WithUserStore(store, *provider),
-			// A browser login takes as long as the user needs: the handler's
-			// own bound on a login (2 minutes by default) must not cut it short.
-			zumo.WithAuth(auth.WithLoginTimeout(*timeout)),
 		)
 	}
 	client, err := newClient()
