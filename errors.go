@@ -32,9 +32,11 @@ var (
 	// ErrInvalidResponse is wrapped by a *ResponseError: the server
 	// answered, but not with what the protocol promises.
 	ErrInvalidResponse = errors.New("zumo: invalid response")
-	// ErrNoProgress is returned by Query.All when the server keeps sending
-	// the same page (it ignores $skip), instead of looping for ever.
-	ErrNoProgress = errors.New("zumo: server sent the same items on two pages in a row (does it ignore $skip?); paging stopped")
+	// ErrNoProgress is wrapped by the error of Query.All and ToSlice when
+	// the server keeps sending pages already read (it ignores $skip, or
+	// cycles through pages), instead of looping for ever; the wrapping
+	// error says which pages repeated and why paging stopped.
+	ErrNoProgress = errors.New("zumo: paging stopped: the server keeps sending pages already read")
 	// ErrNotSupported is returned for an operation the client's protocol
 	// generation does not have (undelete on legacy Mobile Services).
 	ErrNotSupported = errors.New("zumo: not supported by this protocol generation")
