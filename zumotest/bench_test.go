@@ -2,75 +2,27 @@ package zumotest
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/zumo-go/zumo/internal/benchload"
 )
 
 func benchServer(b *testing.B, n int) *Server {
 	rows := make([]any, n)
-	for i := range rows {
-		rows[i] = map[string]any{
-			"id":       fmt.Sprintf("item-%05d", i),
-			"text":     fmt.Sprintf("task number %d", i),
-			"complete": i%3 == 0,
-			"priority": (i * 7919) % 100,
-		}
+	for i, r := range benchload.Rows(n) {
+		rows[i] = r
 	}
 	return NewServer(b, WithTable("todoitem", Seed(rows...)), WithRequestLogLimit(1000))
 }
 
-// runClients sends requests from 16 concurrent clients over loopback HTTP
-// and reports requests per second; query returns the query of request i.
-func runClients(b *testing.B, s *Server, query func(i int64) string) {
-	const clients = 16
-	tr := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
-	base := s.URL + "/tables/todoitem?"
-	var counter atomic.Int64
-	// Warm up: open the connections once before timing.
-	if res, err := hc.Do(warmRequest(base + query(0))); err == nil {
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
-	b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodGet, base+query(counter.Add(1)), nil)
-			req.Header.Set("ZUMO-API-VERSION", "2.0.0")
-			req.Header.Set("Accept", "application/json")
-			res, err := hc.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("status %d", res.StatusCode)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-}
-
 // BenchmarkFilteredPage reads a filtered, ordered 50-row page of a
-// 10,000-row table from 16 concurrent clients.
+// 10,000-row table from 16 concurrent clients over loopback HTTP.
 func BenchmarkFilteredPage(b *testing.B) {
-	s := benchServer(b, 10_000)
-	q := "$filter=" + url.QueryEscape("(complete eq false)") + "&$orderby=priority&$top=50"
-	runClients(b, s, func(int64) string { return q })
+	benchload.Run(b, benchServer(b, 10_000).URL+"/tables/todoitem", benchload.RepeatedQuery)
 }
 
 // BenchmarkFilteredPageUncached is the same page with a different filter
@@ -78,16 +30,7 @@ func BenchmarkFilteredPage(b *testing.B) {
 // see BenchmarkOfficialFilteredPageUncached for the official server) can
 // answer it.
 func BenchmarkFilteredPageUncached(b *testing.B) {
-	s := benchServer(b, 10_000)
-	runClients(b, s, func(i int64) string {
-		return "$filter=" + url.QueryEscape(fmt.Sprintf("((complete eq false) and (priority ne %d))", 1000+i)) + "&$orderby=priority&$top=50"
-	})
-}
-
-func warmRequest(u string) *http.Request {
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("ZUMO-API-VERSION", "2.0.0")
-	return req
+	benchload.Run(b, benchServer(b, 10_000).URL+"/tables/todoitem", benchload.NewFilterQuery)
 }
 
 // BenchmarkFilteredPageHandler measures the server's own cost for the
