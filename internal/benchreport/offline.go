@@ -44,7 +44,8 @@ func offlinePush() section {
 			rt := ratio(four.m("ops/s"), one.m("ops/s"))
 			b.goal("parallel(4) / sequential", "≥ 3.5", rt, rt >= 3.5)
 			b.note("A sequential operation costs the latency plus %s ms of its own (two store transactions for an "+
-				"update: read, then record the answer). Only inserts are marked as sent before sending.",
+				"update: read, then record the answer). Only inserts are marked as sent before sending; parallel "+
+				"workers record their answers in shared transactions (a group commit).",
 				num(1000/one.m("ops/s")-5))
 		},
 	}
