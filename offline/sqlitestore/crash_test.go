@@ -87,7 +87,8 @@ func TestCrashHelper(t *testing.T) {
 	require.NoError(t, err)
 	c, err := zumo.NewClient(os.Getenv("ZUMO_CRASH_URL"), zumo.WithHTTPClient(&http.Client{Transport: killRT{answerAt}}))
 	require.NoError(t, err)
-	sc, err := offline.New(c, killStore{s, writeAt}, offline.WithPageSize(50))
+	par, _ := strconv.Atoi(os.Getenv("ZUMO_CRASH_PARALLEL"))
+	sc, err := offline.New(c, killStore{s, writeAt}, offline.WithPageSize(50), offline.WithParallelPush(par))
 	require.NoError(t, err)
 	tbl := offline.GetTable[crashItem](sc, "items")
 	ctx := context.Background()
@@ -104,8 +105,13 @@ func TestCrashHelper(t *testing.T) {
 
 // runHelper runs the helper and reports whether it was killed.
 func runHelper(t *testing.T, mode, db, url string, write, answer int) bool {
+	return runHelperParallel(t, mode, db, url, write, answer, 1)
+}
+
+func runHelperParallel(t *testing.T, mode, db, url string, write, answer, parallel int) bool {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "ZUMO_CRASH_MODE="+mode, "ZUMO_CRASH_DB="+db, "ZUMO_CRASH_URL="+url,
+		"ZUMO_CRASH_PARALLEL="+strconv.Itoa(parallel),
 		"ZUMO_CRASH_WRITE="+strconv.Itoa(write), "ZUMO_CRASH_ANSWER="+strconv.Itoa(answer))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
@@ -119,6 +125,12 @@ func runHelper(t *testing.T, mode, db, url string, write, answer int) bool {
 }
 
 func TestCrashDuringPush(t *testing.T) {
+	for _, par := range []int{1, 3} {
+		t.Run(fmt.Sprintf("parallel=%d", par), func(t *testing.T) { crashDuringPush(t, par) })
+	}
+}
+
+func crashDuringPush(t *testing.T, par int) {
 	ctx := context.Background()
 	points := 0
 	for _, kind := range []string{"write", "answer"} {
@@ -155,7 +167,7 @@ func TestCrashDuringPush(t *testing.T) {
 			} else {
 				a = n
 			}
-			killed := runHelper(t, "push", db, srv.URL, w, a)
+			killed := runHelperParallel(t, "push", db, srv.URL, w, a, par)
 
 			// Reopen: the queue is readable and every operation matches its row.
 			s, err := sqlitestore.Open(db)
