@@ -128,7 +128,14 @@ func listLocal(ctx context.Context, g *globals, f *listFlags, name string, w *ro
 		return fmt.Errorf("--db %s: %w", f.db, err)
 	}
 	defer store.Close()
-	c, err := g.client()
+	// Local reads send nothing, so they need no service: without --app
+	// the sync context gets a client that is never used.
+	var c *zumo.Client
+	if g.app != "" {
+		c, err = g.client()
+	} else {
+		c, err = zumo.NewClient("http://127.0.0.1/")
+	}
 	if err != nil {
 		return err
 	}
