@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -376,4 +377,29 @@ func BenchmarkLogging(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct {
+		in     string
+		secret string // must not appear in the output; "" for none
+		want   string // must appear in the output
+	}{
+		{"https://a.example/tables/t?$top=5", "", "$top=5"},
+		{"https://a.example/.auth/login/aad/token?authorization_code=s3cr3t&code_verifier=v3r1f", "s3cr3t", "REDACTED"},
+		{"https://a.example/.auth/login/aad/token?authorization_code=s3cr3t&code_verifier=v3r1f", "v3r1f", "REDACTED"},
+		{"https://a.example/x?%61ccess_token=s3cr3t", "s3cr3t", "REDACTED"},
+		{"https://a.example/.auth/login/done#token=%7B%22authenticationToken%22%3A%22s3cr3t%22%7D", "s3cr3t", "REDACTED"},
+		{"https://user:p4ss@a.example/", "p4ss", "REDACTED"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		require.NoError(t, err)
+		out := handler.RedactURL(u)
+		if tt.secret != "" {
+			assert.NotContains(t, out, tt.secret, tt.in)
+		}
+		assert.Contains(t, out, tt.want, tt.in)
+	}
+	assert.Equal(t, "", handler.RedactURL(nil))
 }

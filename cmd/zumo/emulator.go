@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zumo-go/zumo/handler"
 	"github.com/zumo-go/zumo/zumotest"
 )
 
@@ -102,29 +103,13 @@ func tableRoute(escaped string) (table string, hasID bool) {
 	return name, hasID && id != ""
 }
 
-// secretParams are query parameters the request log never shows.
-var secretParams = map[string]bool{
-	"code": true, "code_verifier": true, "token": true, "access_token": true,
-	"id_token": true, "authenticationtoken": true, "password": true, "session_token": true,
-}
-
-// redactQuery replaces the values of secret-looking parameters.
+// redactQuery is the raw query with secret values (codes, verifiers,
+// tokens, passwords) replaced, as the SDK's Logging handler shows them.
 func redactQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, _, ok := strings.Cut(p, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if ok && secretParams[strings.ToLower(name)] {
-			parts[i] = k + "=REDACTED"
-		}
-	}
-	return strings.Join(parts, "&")
+	return strings.TrimPrefix(handler.RedactURL(&url.URL{RawQuery: raw}), "?")
 }
 
 // statusRecorder remembers the status and size of a response.
