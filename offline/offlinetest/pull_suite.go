@@ -186,6 +186,24 @@ func testPull(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		assert.Equal(t, 20, res.Rows)
 	})
+	t.Run("filters with characters a URL treats specially", func(t *testing.T) {
+		texts := []string{"a+b", "50% off", "it's", "x&y=z", "#1?", "ünï 😀"}
+		var seed []any
+		for i, s := range texts {
+			seed = append(seed, map[string]any{"id": fmt.Sprint("t", i), "text": s})
+		}
+		e := newEnv(t, open, []zumotest.Option{zumotest.WithTable("items", zumotest.Seed(seed...))})
+		for i, s := range texts {
+			res, err := e.tbl.Pull(ctx, fmt.Sprint("q", i), e.tbl.Where(zumo.Field("text").Eq(s)))
+			require.NoError(t, err, s)
+			assert.Equal(t, 1, res.Rows, s)
+			got, err := e.tbl.Where(zumo.Field("text").Eq(s)).ToSlice(ctx)
+			require.NoError(t, err)
+			if assert.Len(t, got, 1, s) {
+				assert.Equal(t, fmt.Sprint("t", i), got[0].ID)
+			}
+		}
+	})
 	t.Run("bad queries", func(t *testing.T) {
 		e := newEnv(t, open, nil)
 		for _, q := range []offline.Query[Item]{e.tbl.Query().OrderBy("text"), e.tbl.Query().Take(3), e.tbl.Query().Skip(1), e.tbl.Query().Select("text")} {
