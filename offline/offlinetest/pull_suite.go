@@ -204,6 +204,15 @@ func testPull(t *testing.T, open Opener) {
 			}
 		}
 	})
+	t.Run("a server that ignores the filter cannot make a pull loop", func(t *testing.T) {
+		e := newEnv(t, open, nil)
+		e.srv.AddFault(zumotest.Fault{Method: http.MethodGet, Status: 200, Count: -1,
+			Body: `[{"id":"z","text":"same","updatedAt":"2024-01-01T00:00:00.000Z"}]`})
+		res, err := e.tbl.Pull(ctx, "all", e.tbl.Query())
+		require.ErrorIs(t, err, offline.ErrNoProgress)
+		assert.Equal(t, 2, res.Requests)
+		assert.Equal(t, 1, res.Rows, "the first page was stored")
+	})
 	t.Run("bad queries", func(t *testing.T) {
 		e := newEnv(t, open, nil)
 		for _, q := range []offline.Query[Item]{e.tbl.Query().OrderBy("text"), e.tbl.Query().Take(3), e.tbl.Query().Skip(1), e.tbl.Query().Select("text")} {
