@@ -1,14 +1,31 @@
-// Command quickstart shows zumo end to end with no account and no network:
-// it starts the zumotest fake backend in-process, logs in, caches the user
-// in a file, inserts and queries todo items, starts a second client that
-// reuses the cached user without logging in, then rotates the server's
-// signing key so the cached token is rejected and shows the auth handler
-// logging in once and the request succeeding.
+// Command quickstart shows zumo end to end: it logs in, caches the user in
+// a file, inserts and queries todo items, starts a second client that
+// reuses the cached user without logging in, then has the cached token
+// rejected and shows the auth handler logging in once and the request
+// succeeding.
 //
-// Every step checks what it claims against the server's counters and the
-// program exits with status 1 if any step does not behave as stated.
+// Every step checks what it claims against request counters and the
+// program exits with status 1 if any step does not behave as stated (2 for
+// a command-line mistake).
 //
-//	go run ./examples/quickstart
+//	go run ./examples/quickstart              # no account, no network
+//	ZUMO_PASSWORD=… go run ./examples/quickstart -app-url URL -username NAME
+//
+// Without a URL the backend is the zumotest fake in this process, with the
+// user ann; the counters are the fake's own, and the token is rejected
+// because the fake rotates its signing key.
+//
+// With -app-url (or ZUMO_APP_URL, the variable the zumo command reads) the
+// example runs against that Mobile Apps backend, for instance
+// `zumo serve --user NAME:PASSWORD`, and logs in to its custom provider
+// (/.auth/login/custom) as -username (or ZUMO_USERNAME) with the password
+// in ZUMO_PASSWORD — a variable only, so it shows in no process list, and
+// the example never prints it. A remote backend has no counters to read
+// and no key to rotate from here, so the example counts on its own side
+// (the requests its clients send, the logins among them, the 401s they
+// get back) and makes the cached token unacceptable the way a rotated key
+// does: it replaces the token's signature. The rows it inserts stay in the
+// table; counts are taken relative to the rows already there.
 package main
 
 import (
@@ -21,7 +38,6 @@ import (
 	"github.com/zumo-go/zumo"
 	"github.com/zumo-go/zumo/auth"
 	"github.com/zumo-go/zumo/cache"
-	"github.com/zumo-go/zumo/zumotest"
 )
 
 // TodoItem is a row of the todoitem table.
@@ -34,25 +50,34 @@ type TodoItem struct {
 }
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		fmt.Fprintln(os.Stderr, "usage: quickstart [-app-url URL -username NAME]   (defaults $ZUMO_APP_URL, $ZUMO_USERNAME; password in $ZUMO_PASSWORD)")
+		os.Exit(2)
+	}
+	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "FAILED:", err)
 		os.Exit(1)
 	}
 	fmt.Println("\nAll steps behaved as stated.")
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context, cfg config) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
-	// 1. A fake Mobile Apps backend, in this process, on loopback.
-	srv := zumotest.New(
-		zumotest.WithTable("todoitem", zumotest.Authenticated()),
-		zumotest.WithUser("custom", "ann", "s3cret", "sid:ann"),
-	)
-	srv.Start()
+	// 1. The backend: a fake in this process, on loopback, or cfg.appURL.
+	srv, err := openBackend(cfg)
+	if err != nil {
+		return err
+	}
 	defer srv.Close()
-	step(1, "started a fake backend at %s (table todoitem needs a logged-in user)", srv.URL)
+	if cfg.appURL == "" {
+		step(1, "started a fake backend at %s (table todoitem needs a logged-in user)", srv.URL)
+	} else {
+		step(1, "using the backend at %s as %s", srv.URL, srv.username)
+	}
 
 	dir, err := os.MkdirTemp("", "zumo-quickstart-")
 	if err != nil {
@@ -69,11 +94,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	newClient := func() (*zumo.Client, error) {
-		return zumo.NewClient(srv.URL,
-			zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": "ann", "password": "s3cret"})),
-			zumo.WithUserStore(store, "ann"),
+		return zumo.NewClient(srv.URL, append([]zumo.Option{
+			zumo.WithAuthenticator(auth.Credentials("custom", map[string]string{"username": srv.username, "password": srv.password})),
+			zumo.WithUserStore(store, srv.username),
 			zumo.WithInstallationID(installID),
-		)
+		}, srv.options...)...)
 	}
 
 	// 2. The first client logs in by itself at its first request.
@@ -82,6 +107,10 @@ func run(ctx context.Context) error {
 		return err
 	}
 	todos := zumo.GetTable[TodoItem](client, "todoitem")
+	base, err := srv.rowsBefore(ctx, todos)
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
 	for i, text := range []string{"buy milk", "walk the dog", "write the report", "call mum"} {
 		if _, err := todos.Insert(ctx, TodoItem{Text: text, Priority: i % 3}); err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -125,15 +154,19 @@ func run(ctx context.Context) error {
 	if err := expect(after.Logins == before.Logins, "the second client logged in (%d → %d logins)", before.Logins, after.Logins); err != nil {
 		return err
 	}
-	if err := expect(all.TotalCount == 4, "count = %d, want 4", all.TotalCount); err != nil {
+	if err := expect(all.TotalCount == base+4, "count = %d, want %d", all.TotalCount, base+4); err != nil {
 		return err
 	}
 	step(4, "a new client read %d items with the cached user: new logins = %d, requests sent = %d",
 		all.TotalCount, after.Logins-before.Logins, after.Requests-before.Requests)
 
-	// 5. The server rotates its signing key: the cached token is now
-	// rejected. The auth handler sees the 401, logs in once, and resends.
-	srv.RotateKey()
+	// 5. The server rotates its signing key (remote: the token's signature
+	// is replaced): the cached token is now rejected. The auth handler sees
+	// the 401, logs in once, and resends.
+	how, err := srv.rejectToken(ctx, client2)
+	if err != nil {
+		return err
+	}
 	before = srv.Stats()
 	saved, err := todos2.Insert(ctx, TodoItem{Text: "after the key rotation", Priority: 2})
 	if err != nil {
@@ -149,8 +182,8 @@ func run(ctx context.Context) error {
 	if err := expect(after.Requests-before.Requests == 3, "requests = %d, want 3 (401, login, resend)", after.Requests-before.Requests); err != nil {
 		return err
 	}
-	step(5, "rotated the server key; the insert got 1 × 401, the client logged in %d time and resent: saved %q (requests sent = %d)",
-		after.Logins-before.Logins, saved.Text, after.Requests-before.Requests)
+	step(5, "%s; the insert got 1 × 401, the client logged in %d time and resent: saved %q (requests sent = %d)",
+		how, after.Logins-before.Logins, saved.Text, after.Requests-before.Requests)
 
 	// 6. The fresh user went to the cache: a third client needs no login.
 	before = srv.Stats()
@@ -158,7 +191,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := 0
+	var n int64
 	for _, err := range zumo.GetTable[TodoItem](client3, "todoitem").All(ctx) {
 		if err != nil {
 			return fmt.Errorf("third client: %w", err)
@@ -166,7 +199,7 @@ func run(ctx context.Context) error {
 		n++
 	}
 	after = srv.Stats()
-	if err := expect(n == 5 && after.Logins == before.Logins, "third client: %d items, %d new logins", n, after.Logins-before.Logins); err != nil {
+	if err := expect(n == base+5 && after.Logins == before.Logins, "third client: %d items, %d new logins", n, after.Logins-before.Logins); err != nil {
 		return err
 	}
 	step(6, "a third client read all %d items with the re-cached user: new logins = %d", n, after.Logins-before.Logins)
