@@ -25,14 +25,7 @@ import (
 // serve (an authenticated soft-delete table, a custom login), and checks
 // through the emulator that its writes landed.
 func TestServiceExampleAgainstServe(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "service")
-	build := exec.Command("go", "build", "-o", bin, "github.com/zumo-go/zumo/examples/service")
-	build.Dir = root // in the workspace (go.work)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build examples/service: %v: %s", err, out)
-	}
+	bin := buildExample(t, "service")
 	url, _ := startServe(t, "--user", "ann:pw", "--table", "todoitem:authenticated,soft-delete")
 
 	svc := exec.Command(bin, "-addr", "127.0.0.1:0", "-app-url", url, "-username", "ann", "-user-cache", t.TempDir())
@@ -109,4 +102,19 @@ func TestServiceExampleAgainstServe(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 1, "soft deleted, kept")
 	assert.Equal(t, true, rows[0]["deleted"])
+}
+
+// buildExample builds examples/NAME of the root module, in the workspace
+// (go.work), and returns the program's path.
+func buildExample(t *testing.T, name string) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), name)
+	build := exec.Command("go", "build", "-o", bin, "github.com/zumo-go/zumo/examples/"+name)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build examples/%s: %v: %s", name, err, out)
+	}
+	return bin
 }
