@@ -53,6 +53,7 @@ type counts struct {
 // the protocol: counters, and a way to have the cached token rejected.
 type backend struct {
 	URL                string
+	shown              string // URL with any password in it masked
 	username, password string
 	options            []zumo.Option // for every client the example makes
 
@@ -69,15 +70,16 @@ func openBackend(cfg config) (*backend, error) {
 			zumotest.WithUser("custom", "ann", "s3cret", "sid:ann"),
 		)
 		srv.Start()
-		return &backend{URL: srv.URL, username: "ann", password: "s3cret", fake: srv}, nil
+		return &backend{URL: srv.URL, shown: srv.URL, username: "ann", password: "s3cret", fake: srv}, nil
 	}
 	u, err := url.Parse(cfg.appURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("the app URL %q is not an http(s) URL", cfg.appURL)
+		return nil, errors.New("the app URL is not an http(s) URL")
 	}
 	ct := &countingTransport{base: http.DefaultTransport}
 	return &backend{
 		URL:      cfg.appURL,
+		shown:    u.Redacted(),
 		username: cfg.username,
 		password: cfg.password,
 		options:  []zumo.Option{zumo.WithTransport(ct)},

@@ -76,7 +76,7 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.appURL == "" {
 		step(1, "started a fake backend at %s (table todoitem needs a logged-in user)", srv.URL)
 	} else {
-		step(1, "using the backend at %s as %s", srv.URL, srv.username)
+		step(1, "using the backend at %s as %s", srv.shown, srv.username)
 	}
 
 	dir, err := os.MkdirTemp("", "zumo-quickstart-")
