@@ -136,7 +136,9 @@ type pulledRow struct {
 	ID        string `json:"id"`
 	UpdatedAt string `json:"updatedAt"`
 	Deleted   bool   `json:"deleted"`
-	raw       []byte
+	// Legacy is a legacy Mobile Services row's __updatedAt.
+	Legacy string `json:"__updatedAt"`
+	raw    []byte
 }
 
 // UnmarshalJSON keeps the row's JSON text as well as the members.
@@ -160,6 +162,9 @@ func (t *Table[T]) storePage(ctx context.Context, queryID string, tok deltaToken
 			return tok, 0, fmt.Errorf("%w: a pulled %s row has no id", zumo.ErrInvalidResponse, t.name)
 		}
 		u, err := time.Parse(time.RFC3339Nano, r.UpdatedAt)
+		if err != nil && r.UpdatedAt == "" && r.Legacy != "" {
+			return tok, 0, fmt.Errorf("offline: pull %s: %w (the rows are legacy Mobile Services rows; offline sync needs Mobile Apps)", t.name, zumo.ErrNotSupported)
+		}
 		if err != nil {
 			return tok, 0, fmt.Errorf("%w: pulled row %s/%s has no valid updatedAt", zumo.ErrInvalidResponse, t.name, r.ID)
 		}

@@ -213,6 +213,16 @@ func testPull(t *testing.T, open Opener) {
 		assert.Equal(t, 2, res.Requests)
 		assert.Equal(t, 1, res.Rows, "the first page was stored")
 	})
+	t.Run("legacy Mobile Services rows are not supported", func(t *testing.T) {
+		e := newEnv(t, open, nil)
+		e.srv.AddFault(zumotest.Fault{Method: http.MethodGet, Status: 200,
+			Body: `[{"id":"z","text":"old","__updatedAt":"2024-01-01T00:00:00.000Z"}]`})
+		_, err := e.tbl.Pull(ctx, "all", e.tbl.Query())
+		assert.ErrorIs(t, err, zumo.ErrNotSupported)
+		got, err := e.tbl.ToSlice(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	})
 	t.Run("bad queries", func(t *testing.T) {
 		e := newEnv(t, open, nil)
 		for _, q := range []offline.Query[Item]{e.tbl.Query().OrderBy("text"), e.tbl.Query().Take(3), e.tbl.Query().Skip(1), e.tbl.Query().Select("text")} {
