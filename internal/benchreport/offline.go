@@ -53,21 +53,24 @@ func offlinePush() section {
 
 func offlineLocal() section {
 	return section{
-		title: "Offline: local query by an indexed field, and a pull with no changes",
-		what: "`Where(Field(\"priority\").Eq(n)).Take(50).ToSlice` over 100,000 rows in a `sqlitestore` file opened " +
-			"with `WithIndex(\"items\", \"priority\")` (about 1,000 rows match); and an incremental pull of an " +
-			"unchanged table, counting the requests the fake server receives.",
-		cols: [2]string{"local query", "no-change pull"},
+		title: "Offline: local query by a field over 100,000 rows, and a pull with no changes",
+		what: "`Where(Field(\"priority\").Eq(n)).Take(50).ToSlice` over 100,000 rows in a `sqlitestore` file " +
+			"(about 1,000 rows match), opened with `WithIndex(\"items\", \"priority\")` and without it; and an " +
+			"incremental pull of an unchanged table, counting the requests the fake server receives.",
+		cols: [2]string{"with the index", "without"},
 		run: func() *run {
 			return measure(*count, bench{dir: "offline/sqlitestore", pkg: ".", pattern: "^(BenchmarkLocalQuery|BenchmarkNoChangePull)$", benchtime: *benchtime})
 		},
 		fill: func(b *builder) {
-			q, p := b.get("BenchmarkLocalQuery"), b.get("BenchmarkNoChangePull")
-			b.row("ms/op", q.m("ms/query"), p.m("ns/op")/1e6)
-			b.rowText("requests", "—", num(p.m("requests/pull")))
+			q, u := b.get("BenchmarkLocalQuery/index=true"), b.get("BenchmarkLocalQuery/index=false")
+			p := b.get("BenchmarkNoChangePull")
+			b.row("ms/query", q.m("ms/query"), u.m("ms/query"))
+			b.rowText("requests per pull without changes", num(p.m("requests/pull")), "—")
 			b.goal("local indexed query, median ms", "< 5", q.m("ms/query"), q.m("ms/query") < 5)
 			b.goal("requests per pull without changes", "= 1", p.m("requests/pull"), p.m("requests/pull") == 1)
-			b.note("The filter compiles to `json_extract(v, '$.\"priority\"') = ?`, the expression the index is on.")
+			b.note("Rows are stored as JSON; the filter compiles to `json_extract(v, '$.\"priority\"') = ?`, the "+
+				"expression the index is on, so the index makes the query %s times faster than a scan of the JSON.",
+				num(ratio(u.m("ms/query"), q.m("ms/query"))))
 		},
 	}
 }
