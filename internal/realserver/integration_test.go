@@ -92,16 +92,6 @@ func (c *client) withToken(tok string) *client {
 	return &cp
 }
 
-func (c *client) with(k, v string) *client {
-	cp := *c
-	cp.header = map[string]string{}
-	for hk, hv := range c.header {
-		cp.header[hk] = hv
-	}
-	cp.header[k] = v
-	return &cp
-}
-
 func (c *client) do(t testing.TB, method, path string, body any, hdr ...string) response {
 	t.Helper()
 	var rd io.Reader
