@@ -73,3 +73,44 @@ func FuzzNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzID: an id is accepted only when the service could store it (1–255
+// UTF-16 units, valid UTF-8, no control character, not a path step), and
+// an accepted id — whatever "/", "?", "#", "%" or unicode it holds — makes
+// exactly one path segment under the table's URL that decodes back to it.
+func FuzzID(f *testing.F) {
+	for _, s := range []string{"a1", "a/b", "a?b#c", "50%", "..", ".", "", "héllo", "\xff", "a\x00", strings.Repeat("😀", 128), strings.Repeat("x", 255)} {
+		f.Add(s)
+	}
+	base, err := url.Parse("https://app.example/tables/todoitem")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		got, err := formatID(id)
+		ok := id != "" && id != "." && id != ".." && utf16Len(id) <= maxIDLength &&
+			utf8.ValidString(id) && strings.IndexFunc(id, unicode.IsControl) < 0
+		if ok != (err == nil) {
+			t.Fatalf("id %q: accepted=%v, want %v (%v)", id, err == nil, ok, err)
+		}
+		if err != nil {
+			var ie *InvalidIDError
+			if !errors.As(err, &ie) {
+				t.Fatalf("id %q: error %T is not an *InvalidIDError", id, err)
+			}
+			return
+		}
+		u := itemURL(base, got)
+		rest, found := strings.CutPrefix(u.EscapedPath(), "/tables/todoitem/")
+		if !found || strings.Contains(rest, "/") {
+			t.Fatalf("id %q: URL %s is not one segment under the table", id, u)
+		}
+		back, err := url.PathUnescape(rest)
+		if err != nil || back != id {
+			t.Fatalf("id %q: segment %q decodes to %q (%v)", id, rest, back, err)
+		}
+		if u.RawQuery != "" || u.Fragment != "" || u.Host != base.Host {
+			t.Fatalf("id %q: URL %s leaves the item path", id, u)
+		}
+	})
+}
