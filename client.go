@@ -27,7 +27,6 @@
 package zumo
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,6 +37,7 @@ import (
 	"github.com/zumo-go/zumo/auth"
 	"github.com/zumo-go/zumo/handler"
 	"github.com/zumo-go/zumo/internal/redact"
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // defaultMaxBody caps a decoded response body unless WithMaxResponseBytes
@@ -106,7 +106,7 @@ func NewClient(appURL string, opts ...Option) (*Client, error) {
 	}
 	c.installID = o.installID
 	if c.installID == "" {
-		c.installID = newGUID()
+		c.installID = wire.NewGUID()
 	}
 	sdk := sdkHeader()
 	ua := sdk
@@ -202,15 +202,6 @@ func parseAppURL(s string) (*url.URL, error) {
 		}
 	}
 	return u, nil
-}
-
-// newGUID returns a random (version 4) GUID.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // commonHeader is the header every request carries, login included.

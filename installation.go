@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // ErrInvalidInstallationID is wrapped by the error of InstallationIDFile
@@ -40,7 +42,7 @@ func installationIDFile(path string, link func(oldname, newname string) error) (
 		return "", fmt.Errorf("zumo: installation id: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	id := newGUID()
+	id := wire.NewGUID()
 	_, werr := tmp.WriteString(id + "\n")
 	if werr == nil {
 		werr = tmp.Sync() // on disk before it gets its name: a crash leaves no empty file
