@@ -194,6 +194,10 @@ func BenchmarkServeFilteredPageUncached(b *testing.B) {
 	if base == "" {
 		b.Fatalf("zumo serve did not start: %s", logs.Bytes())
 	}
+	// The query and the 16 clients mirror the root module's
+	// internal/benchload, which the Node side of the comparison uses; this
+	// module may not import another module's internal packages, so keep the
+	// two in step by hand.
 	query := func(i int64) string {
 		return "$filter=" + url.QueryEscape(fmt.Sprintf("((complete eq false) and (priority ne %d))", 1000+i)) + "&$orderby=priority&$top=50"
 	}
