@@ -8,12 +8,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// maxIDLength is the longest string id the service accepts, counted as
-// its nvarchar(255) column counts: in UTF-16 code units (a character
-// outside the Basic Multilingual Plane, such as an emoji, counts twice).
-const maxIDLength = 255
+	"github.com/zumo-go/zumo/internal/wire"
+)
 
 // formatID checks an id and returns it as a string ready to escape. Valid
 // ids are strings (non-empty, at most 255 characters, valid UTF-8, no
@@ -46,20 +43,8 @@ func formatID(id any) (string, error) {
 }
 
 func checkStringID(s string) (string, error) {
-	switch {
-	case s == "":
-		return "", &InvalidIDError{ID: s, Reason: "empty"}
-	case s == "." || s == "..":
-		return "", &InvalidIDError{ID: s, Reason: "a path step, not an id"}
-	case utf16Len(s) > maxIDLength:
-		return "", &InvalidIDError{ID: s, Reason: fmt.Sprintf("longer than %d characters", maxIDLength)}
-	case !utf8.ValidString(s):
-		return "", &InvalidIDError{ID: s, Reason: "not valid UTF-8"}
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", &InvalidIDError{ID: s, Reason: "contains a control character"}
-		}
+	if reason := wire.IDProblem(s); reason != "" {
+		return "", &InvalidIDError{ID: s, Reason: reason}
 	}
 	return s, nil
 }
@@ -91,16 +76,4 @@ func itemURL(base *url.URL, id string) *url.URL {
 	u.Path = base.Path + "/" + id
 	u.RawPath = base.EscapedPath() + "/" + url.PathEscape(id)
 	return &u
-}
-
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n++
-		if r >= 0x10000 {
-			n++
-		}
-	}
-	return n
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // FuzzAppURL: NewClient never panics, and an app URL it accepts is an
@@ -88,7 +90,7 @@ func FuzzID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		got, err := formatID(id)
-		ok := id != "" && id != "." && id != ".." && utf16Len(id) <= maxIDLength &&
+		ok := id != "" && id != "." && id != ".." && wire.UTF16Len(id) <= wire.MaxIDLength &&
 			utf8.ValidString(id) && strings.IndexFunc(id, unicode.IsControl) < 0
 		if ok != (err == nil) {
 			t.Fatalf("id %q: accepted=%v, want %v (%v)", id, err == nil, ok, err)

@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
-// System property names on Mobile Apps; legacy Mobile Services prefixes
-// them with "__".
-var systemProps = []string{"createdAt", "updatedAt", "version", "deleted"}
+// systemProps are the system property names on Mobile Apps; legacy Mobile
+// Services prefixes them with "__".
+var systemProps = wire.SystemProperties
 
 // isSystemProp reports whether a JSON key names a system property, with or
 // without the legacy prefix, in any letter case.

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/zumo-go/zumo/internal/wire"
 )
 
 // systemProps are the columns the service owns. Local writes never set
 // them; they come from the server's copies.
-var systemProps = []string{"version", "createdAt", "updatedAt", "deleted"}
+var systemProps = wire.SystemProperties
 
 func isSystemProp(k string) bool {
 	for _, p := range systemProps {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/zumo-go/zumo"
@@ -203,20 +202,7 @@ func decodeItem[T any](row []byte) (T, error) {
 // checkID applies the online table's id rules (its checker is not
 // exported) before anything is stored.
 func checkID(id string) error {
-	reason := ""
-	switch {
-	case id == "":
-		reason = "empty"
-	case id == "." || id == "..":
-		reason = "a path step, not an id"
-	case len(utf16.Encode([]rune(id))) > 255: // as the service's nvarchar(255) counts
-		reason = "longer than 255 characters"
-	case !utf8.ValidString(id):
-		reason = "not valid UTF-8"
-	case strings.ContainsFunc(id, unicode.IsControl):
-		reason = "contains a control character"
-	}
-	if reason != "" {
+	if reason := wire.IDProblem(id); reason != "" {
 		return &zumo.InvalidIDError{ID: id, Reason: reason}
 	}
 	return nil
