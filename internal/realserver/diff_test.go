@@ -425,18 +425,23 @@ func scenario(t *testing.T, b backend) []step {
 func errOnly[T any](_ T, err error) error { return err }
 
 func TestDiffOfficialVsZumotest(t *testing.T) {
-	official := scenario(t, realBackend(t))
-	fake := scenario(t, fakeBackend(t))
-	require.Equal(t, len(official), len(fake))
+	sameTranscript(t, scenario(t, realBackend(t)), scenario(t, fakeBackend(t)), "zumotest")
+}
+
+// sameTranscript asserts that a stand-in (named by who) answered every
+// step of the scenario as the official server did.
+func sameTranscript(t *testing.T, official, standIn []step, who string) {
+	t.Helper()
+	require.Equal(t, len(official), len(standIn))
 	for i := range official {
-		o, f := official[i], fake[i]
+		o, f := official[i], standIn[i]
 		if o.Name == "wrong password" {
-			// The official server counts login attempts, zumotest
+			// The official server counts login attempts, the fake
 			// successful logins: compare what both count.
 			assert.Equal(t, 1, o.Logins)
 			o.Logins = f.Logins
 		}
-		assert.Equal(t, o.String(), f.String(), "step %d %q: official (expected) vs zumotest (actual)", i, o.Name)
+		assert.Equal(t, o.String(), f.String(), "step %d %q: official (expected) vs %s (actual)", i, o.Name, who)
 	}
 }
 
