@@ -266,21 +266,17 @@ func (c *sqlCompiler) call(x *callNode) error {
 	args := x.args[:x.n]
 	switch x.def.id {
 	case fnStartsWith:
-		// substr and length count characters, as HasPrefix compares them
-		// for valid UTF-8.
-		c.w("(substr(")
+		// instr compares bytes over the whole text, U+0000 included, and
+		// a prefix is the first place it can match.
+		c.w("(instr(")
 		if err := c.node(args[0]); err != nil {
 			return err
 		}
-		c.w(", 1, length(")
+		c.w(", ")
 		if err := c.node(args[1]); err != nil {
 			return err
 		}
-		c.w(")) = ")
-		if err := c.node(args[1]); err != nil {
-			return err
-		}
-		c.w(")")
+		c.w(") = 1)")
 		return nil
 	case fnSubstringOf:
 		c.w("(instr(")
@@ -292,13 +288,6 @@ func (c *sqlCompiler) call(x *callNode) error {
 			return err
 		}
 		c.w(") > 0)")
-		return nil
-	case fnLength:
-		c.w("length(")
-		if err := c.node(args[0]); err != nil {
-			return err
-		}
-		c.w(")")
 		return nil
 	}
 	c.w(SQLCallFunc + "(")

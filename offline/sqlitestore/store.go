@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -54,18 +55,34 @@ var registerErr error
 
 // register makes the functions of offline.SQLFunctions known to every
 // SQLite connection of the process.
+//
+// The functions are registered with VolatileArgs because only that path
+// passes text by its byte length: the default one reads it as a C string
+// and so cuts a value holding U+0000 at the NUL. The wrapper copies every
+// string and byte slice before the call, so nothing keeps SQLite's memory.
 func register() error {
 	registerOnce.Do(func() {
 		for _, f := range offline.SQLFunctions() {
 			call := f.Call
-			err := sqlite.RegisterDeterministicScalarFunction(f.Name, int32(f.NArgs),
-				func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			err := sqlite.RegisterFunction(f.Name, &sqlite.FunctionImpl{
+				NArgs:         int32(f.NArgs),
+				Deterministic: true,
+				VolatileArgs:  true,
+				Scalar: func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 					in := make([]any, len(args))
 					for i, a := range args {
-						in[i] = a
+						switch v := a.(type) {
+						case string:
+							in[i] = strings.Clone(v)
+						case []byte:
+							in[i] = bytes.Clone(v)
+						default:
+							in[i] = a
+						}
 					}
 					return call(in)
-				})
+				},
+			})
 			if err != nil {
 				registerErr = fmt.Errorf("sqlitestore: registering %s: %w", f.Name, err)
 				return
