@@ -29,7 +29,43 @@ var (
 	// ErrNoProgress is returned by Pull when the server answers a page
 	// that does not move past the previous one (it ignores the filter).
 	ErrNoProgress = errors.New("offline: the server sent a page that does not advance the pull")
+	// ErrCorruptStore matches a *CorruptError: a record in the store that
+	// this package cannot read.
+	ErrCorruptStore = errors.New("offline: a record in the store is corrupt")
 )
+
+// CorruptError is a record in the store that this package cannot read:
+// damaged by hand, by another program or by a disk. The call that met it
+// changed nothing, and the queue keeps every operation; deleting the
+// record (or the store) is the way out. It matches ErrCorruptStore.
+type CorruptError struct {
+	// Bucket and Key locate the record: a table name and a row id, or
+	// one of the package's own buckets ("__operations", "__opindex",
+	// "__config"). Key is "" when the record's own key is what cannot be
+	// read (a row without an id).
+	Bucket, Key string
+	// Err is why it does not decode; it quotes none of the record.
+	Err error
+}
+
+// Error names the record, never its content.
+func (e *CorruptError) Error() string {
+	s := fmt.Sprintf("offline: the store's record %s/%s is corrupt", e.Bucket, e.Key)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches ErrCorruptStore.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorruptStore }
+
+// Unwrap returns Err.
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+func corrupt(bucket, key string, err error) error {
+	return &CorruptError{Bucket: bucket, Key: key, Err: err}
+}
 
 // Local reads of a missing row fail with an error matching
 // zumo.ErrNotFound, and bad queries with one matching zumo.ErrInvalidQuery,

@@ -89,7 +89,7 @@ func (t *Table[T]) Pull(ctx context.Context, queryID string, q Query[T]) (*PullR
 			}
 			have = true
 			if json.Unmarshal(v, &tok) != nil {
-				return fmt.Errorf("offline: the delta token of %s/%s is corrupt", t.name, queryID)
+				return corrupt(bucketConfig, deltaKey(t.name, queryID), errors.New("not a delta token"))
 			}
 			return nil
 		})

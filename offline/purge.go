@@ -60,7 +60,7 @@ func (t *Table[T]) Purge(ctx context.Context, q Query[T], opts ...PurgeOption) e
 			return err
 		}
 		for _, r := range rows {
-			obj, err := decodeObject(r)
+			obj, err := decodeStored(t.name, "", r)
 			if err != nil {
 				return err
 			}

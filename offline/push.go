@@ -173,7 +173,7 @@ func (sc *SyncContext) pushOne(ctx context.Context, seq int64, record recorder) 
 			skip = op == nil
 			return err
 		}
-		raw := op.Item
+		raw, bucket, key := op.Item, bucketOps, seqKey(seq)
 		if op.Kind != OpDelete {
 			v, ok, err := tx.Get(op.Table, op.ItemID)
 			if err != nil {
@@ -182,9 +182,9 @@ func (sc *SyncContext) pushOne(ctx context.Context, seq int64, record recorder) 
 			if !ok {
 				return fmt.Errorf("offline: queued %s of %s/%s has no row", op.Kind, op.Table, op.ItemID)
 			}
-			raw = v
+			raw, bucket, key = v, op.Table, op.ItemID
 		}
-		if item, err = decodeObject(raw); err != nil {
+		if item, err = decodeStored(bucket, key, raw); err != nil {
 			return err
 		}
 		s = sent{seq: seq, table: op.Table, id: op.ItemID, version: op.Version}
@@ -386,7 +386,7 @@ func (sc *SyncContext) finish(ctx context.Context, record recorder, s sent, kind
 		op.Attempted = false
 		if server != nil {
 			if op.Kind == OpDelete {
-				o, err := decodeObject(op.Item)
+				o, err := decodeStored(bucketOps, seqKey(op.Seq), op.Item)
 				if err != nil {
 					return err
 				}
@@ -395,7 +395,7 @@ func (sc *SyncContext) finish(ctx context.Context, record recorder, s sent, kind
 			} else if v, ok, err := tx.Get(s.table, s.id); err != nil {
 				return err
 			} else if ok {
-				o, err := decodeObject(v)
+				o, err := decodeStored(s.table, s.id, v)
 				if err != nil {
 					return err
 				}

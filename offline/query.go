@@ -107,7 +107,7 @@ func (q Query[T]) Page(ctx context.Context) (*zumo.Page[T], error) {
 	p := &zumo.Page[T]{Items: make([]T, 0, len(rows)), TotalCount: count}
 	for _, r := range rows {
 		if len(sel) > 0 {
-			if r, err = project(r, sel); err != nil {
+			if r, err = project(q.t.name, r, sel); err != nil {
 				return nil, err
 			}
 		}
@@ -128,9 +128,9 @@ func (q Query[T]) local() (*LocalQuery, []string, error) {
 	return parseLocalQuery(qs)
 }
 
-// project keeps the selected members of a row ("*" keeps all).
-func project(row []byte, sel []string) ([]byte, error) {
-	obj, err := decodeObject(row)
+// project keeps the selected members of a row of table ("*" keeps all).
+func project(table string, row []byte, sel []string) ([]byte, error) {
+	obj, err := decodeStored(table, "", row)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -54,9 +55,25 @@ func getOp(tx Tx, seq int64) (*opRecord, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
+	return decodeOp(seqKey(seq), v)
+}
+
+// decodeOp reads the queued operation stored under key: a *CorruptError
+// unless it is one this package could have written there.
+func decodeOp(key string, v []byte) (*opRecord, error) {
 	op := new(opRecord)
 	if err := json.Unmarshal(v, op); err != nil {
-		return nil, fmt.Errorf("offline: queued operation %d is corrupt: %w", seq, err)
+		return nil, corrupt(bucketOps, key, err)
+	}
+	switch {
+	case seqKey(op.Seq) != key:
+		return nil, corrupt(bucketOps, key, errors.New("its sequence number is not its key"))
+	case op.Kind < OpInsert || op.Kind > OpDelete:
+		return nil, corrupt(bucketOps, key, fmt.Errorf("unknown kind %d", op.Kind))
+	case op.Table == "" || op.ItemID == "":
+		return nil, corrupt(bucketOps, key, errors.New("it names no row"))
+	case op.Kind == OpDelete && len(op.Item) == 0:
+		return nil, corrupt(bucketOps, key, errors.New("a delete without the deleted row"))
 	}
 	return op, nil
 }
@@ -69,13 +86,18 @@ func opFor(tx Tx, table, id string) (*opRecord, error) {
 	}
 	seq, err := strconv.ParseInt(string(v), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("offline: operation index of %s/%s is corrupt", table, id)
+		return nil, corrupt(bucketOpIdx, idxKey(table, id), errors.New("not a sequence number"))
 	}
 	op, err := getOp(tx, seq)
-	if err == nil && op == nil {
-		return nil, fmt.Errorf("offline: operation index of %s/%s names a missing operation", table, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case op == nil:
+		return nil, corrupt(bucketOpIdx, idxKey(table, id), errors.New("it names a missing operation"))
+	case op.Table != table || op.ItemID != id:
+		return nil, corrupt(bucketOpIdx, idxKey(table, id), errors.New("it names another row's operation"))
 	}
-	return op, err
+	return op, nil
 }
 
 func putOp(tx Tx, op *opRecord) error {
@@ -98,9 +120,9 @@ func removeOp(tx Tx, op *opRecord) error {
 
 func scanOps(tx Tx, fn func(*opRecord) error) error {
 	return tx.Scan(bucketOps, "", func(k string, v []byte) (bool, error) {
-		op := new(opRecord)
-		if err := json.Unmarshal(v, op); err != nil {
-			return false, fmt.Errorf("offline: queued operation %s is corrupt: %w", k, err)
+		op, err := decodeOp(k, v)
+		if err != nil {
+			return false, err
 		}
 		return true, fn(op)
 	})
@@ -155,10 +177,26 @@ func nextSeq(tx Tx) (int64, error) {
 		return 0, err
 	}
 	if ok {
-		if n, err = strconv.ParseInt(string(v), 10, 64); err != nil {
-			return 0, fmt.Errorf("offline: the store's sequence record %q is corrupt", v)
+		if n, err = strconv.ParseInt(string(v), 10, 64); err != nil || n < 0 {
+			return 0, corrupt(bucketConfig, "seq", errors.New("not a sequence number"))
 		}
 	}
 	n++
+	if _, taken, err := tx.Get(bucketOps, seqKey(n)); err != nil {
+		return 0, err
+	} else if taken {
+		// The record is behind the queue (lost, or restored from an
+		// older copy): go on after the last queued operation rather
+		// than overwrite one.
+		err := tx.Scan(bucketOps, "", func(k string, _ []byte) (bool, error) {
+			if s, err := strconv.ParseInt(k, 10, 64); err == nil && s >= n {
+				n = s + 1
+			}
+			return true, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
 	return n, tx.Put(bucketConfig, "seq", []byte(strconv.FormatInt(n, 10)))
 }

@@ -3,6 +3,7 @@ package offline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +42,18 @@ func decodeObject(b []byte) (object, error) {
 	}
 	return o, nil
 }
+
+// decodeStored decodes a row or queued item read from the store: a
+// *CorruptError when it is not a JSON object.
+func decodeStored(bucket, key string, b []byte) (object, error) {
+	var o object
+	if err := json.Unmarshal(b, &o); err != nil || o == nil {
+		return nil, corrupt(bucket, key, errNotObject)
+	}
+	return o, nil
+}
+
+var errNotObject = errors.New("not a JSON object")
 
 func (o object) bytes() []byte {
 	b, _ := json.Marshal(map[string]json.RawMessage(o)) // RawMessages are valid JSON

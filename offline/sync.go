@@ -55,7 +55,7 @@ func New(client *zumo.Client, store Store, opts ...Option) (*SyncContext, error)
 		}
 		n, err := strconv.Atoi(string(v))
 		if err != nil {
-			return fmt.Errorf("offline: the store's format record %q is corrupt", v)
+			return corrupt(bucketConfig, "format", errors.New("not a number"))
 		}
 		if n > formatVersion {
 			return fmt.Errorf("%w (format %d; this version reads up to %d)", ErrNewerStore, n, formatVersion)

@@ -110,7 +110,7 @@ func (t *Table[T]) Update(ctx context.Context, item T) (T, error) {
 		if !ok {
 			return notFound(t.name, id)
 		}
-		stored, err := decodeObject(old)
+		stored, err := decodeStored(t.name, id, old)
 		if err != nil {
 			return err
 		}
