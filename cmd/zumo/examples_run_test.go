@@ -39,7 +39,7 @@ func TestStoryExamplesAgainstServe(t *testing.T) {
 			want: []string{
 				"1. using the backend at http://127.0.0.1:",
 				"2. inserted 4 todo items; the client logged in by itself: logins made = 1",
-				`2. logged in as user "sid:ann"`,
+				`   logged in as user "sid:ann"`,
 				"3. Take(3).ToSlice returned 3 items:",
 				"new logins = 0",
 				"5. replaced the cached token's signature, as a key rotation would spoil it; the insert got 1 × 401, the client logged in 1 time and resent",

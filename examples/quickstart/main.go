@@ -122,7 +122,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	step(2, "inserted 4 todo items; the client logged in by itself: logins made = %d, requests sent = %d", st.Logins, st.Requests)
 	u := client.CurrentUser()
-	step(2, "logged in as %v, cached in %s", u, store.Dir())
+	fmt.Printf("   logged in as %v, cached in %s\n", u, store.Dir())
 
 	// 3. A query: the three most urgent open items.
 	top3, err := todos.Where(zumo.Field("complete").Eq(false)).
