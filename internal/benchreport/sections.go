@@ -26,24 +26,28 @@ func sections() []section {
 func requestOverhead() section {
 	return section{
 		title: "Per-request overhead: `ToSlice` vs hand-written `net/http` + `encoding/json`",
-		what:  "A 50-row page from a local server, both in the same process and run.",
-		cols:  [2]string{"zumo", "by hand"},
+		what: "A 50-row page from a local server. The ratio comes from `BenchmarkRequestOverhead`, which sends the two " +
+			"requests in pairs (alternating which goes first) so that both meet the same noise; B/op and allocs/op " +
+			"from the two sides run on their own.",
+		cols: [2]string{"zumo", "by hand"},
 		run: func() *run {
-			return measure(*count, bench{pkg: ".", pattern: "^(BenchmarkToSlice|BenchmarkHandWritten)$", benchtime: *benchtime})
+			return measure(*count, bench{pkg: ".", pattern: "^(BenchmarkRequestOverhead|BenchmarkToSlice|BenchmarkHandWritten)$", benchtime: *benchtime})
 		},
 		fill: func(b *builder) {
+			p := b.get("BenchmarkRequestOverhead")
 			z, h := b.get("BenchmarkToSlice"), b.get("BenchmarkHandWritten")
-			b.row("ns/op", z.m("ns/op"), h.m("ns/op"))
+			b.row("ns/op (in pairs)", p.m("zumo-ns/op"), p.m("hand-ns/op"))
 			b.row("B/op", z.m("B/op"), h.m("B/op"))
 			b.row("allocs/op", z.m("allocs/op"), h.m("allocs/op"))
-			rt := ratio(z.m("ns/op"), h.m("ns/op"))
-			b.goal("ratio of ns/op (zumo / by hand)", "≤ 1.10", rt, rt <= 1.10)
+			b.goal("ratio of time (zumo / by hand, in pairs)", "≤ 1.05", p.m("ratio"), p.m("ratio") <= 1.05)
 			lo, hi := b.ratioRange("BenchmarkToSlice", "BenchmarkHandWritten", "ns/op")
 			b.note("Both sides send the same request (URL and protocol headers) and spend almost all their time in "+
 				"loopback HTTP and in `encoding/json`. zumo adds the query string, the protocol headers, the handler "+
-				"chain with the auth handler and a bounded reader around the body: %s allocations and %s bytes per "+
-				"request in this run. The rounds' ratios ranged from %s to %s.",
-				num(z.m("allocs/op")-h.m("allocs/op")), num(z.m("B/op")-h.m("B/op")), num(lo), num(hi))
+				"chain with the auth handler, a bounded reader around the body and the pager's bookkeeping: "+
+				"%s allocations and %s bytes per request in this run. In pairs, the rounds' ratios ranged "+
+				"over %s; the two benchmarks run on their own gave ratios from %s to %s, which is why the "+
+				"goal is judged in pairs.",
+				num(z.m("allocs/op")-h.m("allocs/op")), num(z.m("B/op")-h.m("B/op")), p.rng("ratio"), num(lo), num(hi))
 		},
 	}
 }
