@@ -35,8 +35,9 @@ var (
 )
 
 // CorruptError is a record in the store that this package cannot read:
-// damaged by hand, by another program or by a disk. The call that met it
-// changed nothing, and the queue keeps every operation; deleting the
+// damaged by hand, by another program or by a disk. The transaction that
+// met it is rolled back and the queue keeps every operation (a push stops
+// there, after the operations before it); repairing or deleting the
 // record (or the store) is the way out. It matches ErrCorruptStore.
 type CorruptError struct {
 	// Bucket and Key locate the record: a table name and a row id, or

@@ -63,7 +63,7 @@ func getOp(tx Tx, seq int64) (*opRecord, error) {
 func decodeOp(key string, v []byte) (*opRecord, error) {
 	op := new(opRecord)
 	if err := json.Unmarshal(v, op); err != nil {
-		return nil, corrupt(bucketOps, key, err)
+		return nil, corrupt(bucketOps, key, errors.New("not a queued operation"))
 	}
 	switch {
 	case seqKey(op.Seq) != key:
