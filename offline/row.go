@@ -46,9 +46,9 @@ func decodeObject(b []byte) (object, error) {
 // decodeStored decodes a row or queued item read from the store: a
 // *CorruptError when it is not a JSON object.
 func decodeStored(bucket, key string, b []byte) (object, error) {
-	var o object
-	if err := json.Unmarshal(b, &o); err != nil || o == nil {
-		return nil, corrupt(bucket, key, errNotObject)
+	o, err := decodeObject(b)
+	if err != nil {
+		return nil, corrupt(bucket, key, errNotObject) // decodeObject's message quotes the bytes
 	}
 	return o, nil
 }
